@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# deps.sh: install and start the real parts the emulated bench needs
+# (pcscd, vpcd, opensc, pcsc-tools, ser2net). Idempotent: installs only what
+# is missing, reuses a pcscd that already runs.
+set -euo pipefail
+
+need=()
+command -v pcscd >/dev/null 2>&1 || need+=(pcscd)
+[ -f /usr/include/PCSC/winscard.h ] || need+=(libpcsclite-dev)
+[ -f /usr/lib/pcsc/drivers/serial/libifdvpcd.so ] || need+=(vsmartcard-vpcd)
+command -v opensc-tool >/dev/null 2>&1 || need+=(opensc)
+command -v pcsc_scan >/dev/null 2>&1 || need+=(pcsc-tools)
+command -v ser2net >/dev/null 2>&1 || need+=(ser2net)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v ss >/dev/null 2>&1 || need+=(iproute2)
+
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "deps: missing packages: ${need[*]}" >&2
+    echo "deps: run as root, or: sudo apt-get install -y ${need[*]}" >&2
+    exit 1
+  fi
+  echo "deps: installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+exec "$(dirname "$0")/pcscd.sh" start

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# pcscd.sh start|stop|status: run pcscd in the foreground in the background,
+# reuse one that already runs, and wait until vpcd's card ports listen.
+set -euo pipefail
+sock=/run/pcscd/pcscd.comm
+log=${POSHIL_PCSCD_LOG:-/tmp/poshil-pcscd.log}
+
+# Never connect to 35963 to test it: a connection there is a card insertion.
+listening() { ss -ltn 2>/dev/null | grep -q ':35963 '; }
+
+case "${1:-start}" in
+start)
+  if pgrep -x pcscd >/dev/null 2>&1 && [ -S "$sock" ]; then
+    echo "deps: pcscd already running (pid $(pgrep -x pcscd | head -1))"
+  else
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "deps: pcscd is not running; start it as root: sudo $0 start" >&2
+      exit 1
+    fi
+    mkdir -p /run/pcscd
+    setsid pcscd --foreground >"$log" 2>&1 < /dev/null &
+    echo "deps: started pcscd (pid $!, log $log)"
+  fi
+  for _ in $(seq 1 100); do
+    if [ -S "$sock" ] && listening; then exit 0; fi
+    sleep 0.1
+  done
+  echo "deps: pcscd did not come up: no socket $sock or vpcd port 35963 (log: $log)" >&2
+  exit 1
+  ;;
+stop)
+  pkill -x pcscd || true
+  ;;
+status)
+  pgrep -a pcscd || { echo "pcscd not running"; exit 1; }
+  ;;
+*)
+  echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,80 @@
+// Package outcome holds the canonical outcome codes a terminal reports
+// (DESIGN.md §4). A firmware profile maps a DUT's own codes onto these; the
+// reference terminal speaks them natively.
+package outcome
+
+import "slices"
+
+// Code is a canonical outcome.
+type Code string
+
+// Canonical outcomes.
+const (
+	Approved           Code = "APPROVED"
+	Declined           Code = "DECLINED"
+	CardReadError      Code = "CARD_READ_ERROR"
+	UseChip            Code = "USE_CHIP"
+	ChipError          Code = "CHIP_ERROR"
+	CardRemoved        Code = "CARD_REMOVED"
+	CardBlocked        Code = "CARD_BLOCKED"
+	CardNotSupported   Code = "CARD_NOT_SUPPORTED"
+	ExpiredCard        Code = "EXPIRED_CARD"
+	IncorrectPIN       Code = "INCORRECT_PIN"
+	PINTriesExceeded   Code = "PIN_TRIES_EXCEEDED"
+	Timeout            Code = "TIMEOUT"
+	Cancelled          Code = "CANCELLED"
+	LowPower           Code = "LOW_POWER"
+	PowerFailRecovered Code = "POWER_FAIL_RECOVERED"
+	CommsError         Code = "COMMS_ERROR"
+	HostUnreachable    Code = "HOST_UNREACHABLE"
+	HostTimeout        Code = "HOST_TIMEOUT"
+	InsufficientFunds  Code = "INSUFFICIENT_FUNDS"
+	ExceedsLimit       Code = "EXCEEDS_LIMIT"
+	InvalidCard        Code = "INVALID_CARD"
+	SuspectedFraud     Code = "SUSPECTED_FRAUD"
+	IssuerUnavailable  Code = "ISSUER_UNAVAILABLE"
+	SystemError        Code = "SYSTEM_ERROR"
+	NotSupported       Code = "NOT_SUPPORTED"
+	PrinterError       Code = "PRINTER_ERROR"
+)
+
+// All lists every canonical code, for validation and documentation.
+var All = []Code{
+	Approved, Declined, CardReadError, UseChip, ChipError, CardRemoved,
+	CardBlocked, CardNotSupported, ExpiredCard, IncorrectPIN, PINTriesExceeded,
+	Timeout, Cancelled, LowPower, PowerFailRecovered, CommsError,
+	HostUnreachable, HostTimeout, InsufficientFunds, ExceedsLimit, InvalidCard,
+	SuspectedFraud, IssuerUnavailable, SystemError, NotSupported, PrinterError,
+}
+
+// Valid reports whether c is a canonical code.
+func (c Code) Valid() bool { return slices.Contains(All, c) }
+
+// FromHostResponse maps an ISO 8583 response code (field 39) onto the
+// canonical outcome a terminal must report for it.
+func FromHostResponse(rc string) Code {
+	switch rc {
+	case "00", "08", "10", "11":
+		return Approved
+	case "51":
+		return InsufficientFunds
+	case "55":
+		return IncorrectPIN
+	case "75":
+		return PINTriesExceeded
+	case "54":
+		return ExpiredCard
+	case "61":
+		return ExceedsLimit
+	case "14":
+		return InvalidCard
+	case "59":
+		return SuspectedFraud
+	case "91":
+		return IssuerUnavailable
+	case "96":
+		return SystemError
+	default:
+		return Declined
+	}
+}
