@@ -3,7 +3,13 @@
 // reference terminal speaks them natively.
 package outcome
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
 
 // Code is a canonical outcome.
 type Code string
@@ -77,4 +83,19 @@ func FromHostResponse(rc string) Code {
 	default:
 		return Declined
 	}
+}
+
+// UnmarshalYAML accepts only canonical codes, so a scenario naming an unknown
+// outcome is rejected where it is written.
+func (c *Code) UnmarshalYAML(n *yaml.Node) error {
+	v := Code(strings.ToUpper(strings.TrimSpace(n.Value)))
+	if n.Kind != yaml.ScalarNode || !v.Valid() {
+		names := make([]string, len(All))
+		for i, a := range All {
+			names[i] = string(a)
+		}
+		return fmt.Errorf("unknown outcome %q (want one of %s)", n.Value, strings.Join(names, ", "))
+	}
+	*c = v
+	return nil
 }

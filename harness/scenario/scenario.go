@@ -1,0 +1,233 @@
+// Package scenario is the scenario file: what a test does to the terminal
+// (steps), with which card, and what the terminal must and must never report
+// (expectations). Load decodes a file strictly and reports every problem as
+// file:line:col; a loaded Scenario is valid and ready to run.
+//
+// It is not the runner (package runner) and knows nothing of a bench.
+package scenario
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+	"gopkg.in/yaml.v3"
+
+	"github.com/poshil/poshil/harness/outcome"
+	"github.com/poshil/poshil/harness/yamldoc"
+)
+
+// DefaultTimeout bounds a scenario that names no timeout.
+const DefaultTimeout = 30 * time.Second
+
+// Scenario is one decoded scenario file.
+type Scenario struct {
+	Name        string        `yaml:"name"`
+	Description string        `yaml:"description"`
+	Labels      []string      `yaml:"labels"`
+	Card        Ref           `yaml:"card"`
+	Timeout     time.Duration `yaml:"timeout"`
+	Steps       []Step        `yaml:"steps"`
+	Expect      Expect        `yaml:"expect"`
+
+	// File is where the scenario was loaded from.
+	File string `yaml:"-"`
+}
+
+// Expect is what the terminal must end with and must never report.
+type Expect struct {
+	// Outcome is the final RESULT the terminal must report.
+	Outcome outcome.Code `yaml:"outcome"`
+	// TriesLeft, when set, must equal the tries the terminal reported.
+	TriesLeft *int `yaml:"tries_left"`
+	// Within bounds the time from the first step to the final result.
+	Within time.Duration `yaml:"within"`
+	// Never lists codes the terminal must not report at any time, in an
+	// event or the final result.
+	Never []outcome.Code `yaml:"never"`
+	// Host states what the acquirer host must have seen.
+	Host *HostExpect `yaml:"host"`
+}
+
+// HostExpect is checked against the emulated host's journal and ledger.
+type HostExpect struct {
+	// Requests is the number of authorisation requests (0100/0200).
+	Requests *int `yaml:"requests"`
+	// Reversals is the number of reversals (0400) the host received.
+	Reversals *int `yaml:"reversals"`
+	// Net is the card's net debit in minor units after the scenario.
+	Net *string `yaml:"net"`
+}
+
+// Check validates the expectation as a whole.
+func (e *Expect) Check(n *yaml.Node) error {
+	if e.Outcome == "" {
+		return yamldoc.At(n, "expect needs an outcome (one of %s)", codeList())
+	}
+	if slices.Contains(e.Never, e.Outcome) {
+		return yamldoc.At(n, "expect.outcome %s is also listed under never", e.Outcome)
+	}
+	return nil
+}
+
+// Load reads and validates one scenario file.
+func Load(path string) (*Scenario, error) {
+	var s Scenario
+	if err := yamldoc.ReadFile(path, &s); err != nil {
+		return nil, err
+	}
+	s.File = path
+	return &s, nil
+}
+
+// Parse validates a scenario held in memory, named file in errors.
+func Parse(file string, data []byte) (*Scenario, error) {
+	var s Scenario
+	if err := yamldoc.Decode(file, data, &s); err != nil {
+		return nil, err
+	}
+	s.File = file
+	return &s, nil
+}
+
+// Check validates the scenario as a whole.
+func (s *Scenario) Check(n *yaml.Node) error {
+	var errs yamldoc.Errors
+	add := func(node *yaml.Node, format string, args ...any) {
+		errs = append(errs, yamldoc.At(node, format, args...).(*yamldoc.Error))
+	}
+	if strings.TrimSpace(s.Name) == "" {
+		add(n, "scenario needs a name")
+	}
+	if len(s.Steps) == 0 {
+		add(n, "scenario needs at least one step")
+	}
+	if s.Timeout < 0 {
+		add(n, "timeout must be positive")
+	}
+	if s.Timeout == 0 {
+		s.Timeout = DefaultTimeout
+	}
+	for _, l := range s.Labels {
+		if l == "" || strings.ContainsAny(l, "&|!,()/\"' \t") {
+			add(n, "label %q: labels cannot be empty or contain spaces or &|!,()/", l)
+		}
+	}
+	if s.Expect.Outcome == "" {
+		add(n, "scenario needs expect.outcome")
+	}
+	needsCard := false
+	for _, st := range s.Steps {
+		if st.Insert != nil || st.PIN != nil {
+			needsCard = true
+		}
+	}
+	if needsCard && s.Card.Name == "" {
+		add(n, "a step presents a card, so the scenario needs card: (one of the shelf's card profiles)")
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// LoadDir loads every *.yaml / *.yml under dir, sorted by path. Every file's
+// problems are returned together; files that loaded are returned too.
+func LoadDir(dir string) ([]*Scenario, error) {
+	var paths []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && (strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml")) {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(paths)
+	return LoadFiles(paths)
+}
+
+// LoadFiles loads the named files; a directory is walked with LoadDir.
+func LoadFiles(paths []string) ([]*Scenario, error) {
+	var out []*Scenario
+	var errs []error
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			ss, err := LoadDir(p)
+			out = append(out, ss...)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		s, err := Load(p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, s)
+	}
+	if len(errs) > 0 {
+		return out, errors.Join(errs...)
+	}
+	return out, nil
+}
+
+// Filter keeps the scenarios whose labels match a Ginkgo label filter
+// expression (e.g. "chip && !slow"), so `poshil run --label-filter` and the
+// Ginkgo suite select the same scenarios.
+func Filter(ss []*Scenario, expr string) ([]*Scenario, error) {
+	if strings.TrimSpace(expr) == "" {
+		return ss, nil
+	}
+	match, err := types.ParseLabelFilter(expr)
+	if err != nil {
+		return nil, fmt.Errorf("--label-filter %q: %w", expr, err)
+	}
+	var out []*Scenario
+	for _, s := range ss {
+		if match(s.Labels) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+func codeList() string {
+	names := make([]string, len(outcome.All))
+	for i, c := range outcome.All {
+		names[i] = string(c)
+	}
+	return strings.Join(names, ", ")
+}
+
+// Ref names something on the shelf (a card profile) and remembers where the
+// file named it, so a name that does not resolve is reported at its place.
+type Ref struct {
+	Name      string
+	Line, Col int
+}
+
+// UnmarshalYAML takes a name.
+func (r *Ref) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode || strings.TrimSpace(n.Value) == "" {
+		return yamldoc.At(n, "want a name")
+	}
+	*r = Ref{Name: n.Value, Line: n.Line, Col: n.Column}
+	return nil
+}
+
+// Errorf reports a problem with the reference at its place in file.
+func (r Ref) Errorf(file, format string, args ...any) error {
+	return &yamldoc.Error{Pos: yamldoc.Pos{File: file, Line: r.Line, Col: r.Col}, Msg: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,108 @@
+// Package verdict classifies how a scenario ended (DESIGN.md §5) and maps a
+// run's verdicts onto the CLI's exit code. Exactly one class per scenario:
+// the rig breaking is never blamed on the firmware.
+//
+// It is not the checking itself (package runner) nor a report format.
+package verdict
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Class is a scenario's verdict.
+type Class string
+
+// The four verdicts.
+const (
+	Pass       Class = "PASS"
+	Fail       Class = "FAIL"        // the DUT reported the wrong thing
+	BenchError Class = "BENCH_ERROR" // the rig broke; retryable
+	Invalid    Class = "INVALID"     // the scenario or bench file is wrong
+)
+
+// Exit codes of `poshil run` and `poshil validate`.
+const (
+	ExitPass       = 0
+	ExitFail       = 1
+	ExitBenchError = 2
+	ExitInvalid    = 3
+)
+
+// ErrBench marks an error as the rig's fault (port gone, pcscd down, reader
+// vanished). Wrap with Bench.
+var ErrBench = errors.New("bench error")
+
+// Bench wraps err as a bench error naming the part.
+func Bench(part string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w: %w", part, ErrBench, err)
+}
+
+// Result is one scenario's verdict with its reason.
+type Result struct {
+	Scenario string        `json:"scenario"`
+	File     string        `json:"file"`
+	Labels   []string      `json:"labels,omitempty"`
+	Class    Class         `json:"verdict"`
+	Reason   string        `json:"reason,omitempty"`
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"duration_ns"`
+	// Outcome is the final code the DUT reported, if any.
+	Outcome string `json:"outcome,omitempty"`
+	// Evidence is the scenario's record (transcript, APDUs, host messages).
+	Evidence *Evidence `json:"evidence,omitempty"`
+}
+
+// Evidence is what a scenario leaves behind. Card data is masked before it
+// gets here: no full PAN, no PIN, no PIN block.
+type Evidence struct {
+	Transcript []Line `json:"transcript,omitempty"`
+	DUTLog     string `json:"dut_log,omitempty"`
+}
+
+// Line is one timestamped line of evidence.
+type Line struct {
+	At     time.Duration `json:"at_ns"` // since the scenario started
+	Source string        `json:"source"`
+	Text   string        `json:"text"`
+}
+
+// Rank orders classes by how bad they are for the exit code.
+func (c Class) rank() int {
+	switch c {
+	case Pass:
+		return 0
+	case Fail:
+		return 1
+	case BenchError:
+		return 2
+	case Invalid:
+		return 3
+	}
+	return 3
+}
+
+// ExitCode is the CLI exit code for a run: the worst class wins, with
+// INVALID > BENCH_ERROR > FAIL > PASS.
+func ExitCode(rs []Result) int {
+	worst := Pass
+	for _, r := range rs {
+		if r.Class.rank() > worst.rank() {
+			worst = r.Class
+		}
+	}
+	return worst.rank()
+}
+
+// Counts tallies results by class.
+func Counts(rs []Result) map[Class]int {
+	m := map[Class]int{}
+	for _, r := range rs {
+		m[r.Class]++
+	}
+	return m
+}

@@ -1,0 +1,325 @@
+package yamldoc
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// decoder walks yaml.v3 nodes into Go values by reflection.
+type decoder struct {
+	file    string
+	errs    Errors
+	nodes   int
+	tooBig  bool
+	aliases int
+}
+
+var (
+	unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
+	checkerType     = reflect.TypeFor[Checker]()
+	durationType    = reflect.TypeFor[time.Duration]()
+)
+
+func (d *decoder) fail(n *yaml.Node, format string, args ...any) {
+	if len(d.errs) >= maxErrors {
+		return
+	}
+	d.errs = append(d.errs, &Error{Pos: Pos{File: d.file, Line: n.Line, Col: n.Column}, Msg: fmt.Sprintf(format, args...)})
+}
+
+// addErr records err from n's decoding, keeping inner positions.
+func (d *decoder) addErr(n *yaml.Node, err error) {
+	var es Errors
+	var e *Error
+	switch {
+	case errors.As(err, &es):
+		for _, inner := range es {
+			d.addErr(n, inner)
+		}
+	case errors.As(err, &e):
+		if len(d.errs) >= maxErrors {
+			return
+		}
+		c := *e
+		if c.Pos.File == "" {
+			c.Pos.File = d.file
+		}
+		if c.Pos.Line == 0 {
+			c.Pos.Line, c.Pos.Col = n.Line, n.Column
+		}
+		d.errs = append(d.errs, &c)
+	default:
+		d.fail(n, "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+}
+
+func (d *decoder) value(n *yaml.Node, v any) {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		panic("yamldoc: Decode needs a non-nil pointer")
+	}
+	d.decode(n, rv.Elem())
+}
+
+func (d *decoder) decode(n *yaml.Node, rv reflect.Value) {
+	if len(d.errs) >= maxErrors || d.tooBig {
+		return
+	}
+	d.nodes++
+	if d.nodes > maxNodes {
+		d.tooBig = true
+		d.fail(n, "document too large: more than %d nodes after alias expansion (alias bomb?)", maxNodes)
+		return
+	}
+	if n.Kind == yaml.AliasNode {
+		d.aliases++
+		if d.aliases > 1000 {
+			d.tooBig = true
+			d.fail(n, "too many aliases (more than 1000)")
+			return
+		}
+		d.decode(n.Alias, rv)
+		return
+	}
+	before := len(d.errs)
+	if rv.CanAddr() && rv.Addr().Type().Implements(unmarshalerType) {
+		u := rv.Addr().Interface().(yaml.Unmarshaler)
+		if err := u.UnmarshalYAML(n); err != nil {
+			d.addErr(n, err)
+			return
+		}
+		d.check(n, rv, before)
+		return
+	}
+	switch rv.Kind() {
+	case reflect.Pointer:
+		if isNull(n) {
+			rv.SetZero()
+			return
+		}
+		if rv.IsNil() {
+			rv.Set(reflect.New(rv.Type().Elem()))
+		}
+		d.decode(n, rv.Elem())
+		return
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			d.fail(n, "want a mapping (key: value) for %s, got %s", typeName(rv.Type()), describe(n))
+			return
+		}
+		d.structure(n, rv, map[string]bool{})
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			d.fail(n, "want a list for %s, got %s", typeName(rv.Type()), describe(n))
+			return
+		}
+		s := reflect.MakeSlice(rv.Type(), len(n.Content), len(n.Content))
+		for i, item := range n.Content {
+			d.decode(item, s.Index(i))
+		}
+		rv.Set(s)
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			d.fail(n, "want a mapping for %s, got %s", typeName(rv.Type()), describe(n))
+			return
+		}
+		if rv.IsNil() {
+			rv.Set(reflect.MakeMap(rv.Type()))
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			kv := reflect.New(rv.Type().Key()).Elem()
+			d.decode(k, kv)
+			if rv.MapIndex(kv).IsValid() {
+				d.fail(k, "duplicate key %q", k.Value)
+				continue
+			}
+			vv := reflect.New(rv.Type().Elem()).Elem()
+			d.decode(val, vv)
+			rv.SetMapIndex(kv, vv)
+		}
+	case reflect.Interface:
+		var out any
+		if err := n.Decode(&out); err != nil {
+			d.addErr(n, err)
+			return
+		}
+		if out != nil {
+			rv.Set(reflect.ValueOf(out))
+		}
+	default:
+		if n.Kind != yaml.ScalarNode {
+			d.fail(n, "want %s, got %s", typeName(rv.Type()), describe(n))
+			return
+		}
+		if err := n.Decode(rv.Addr().Interface()); err != nil {
+			d.fail(n, "want %s, got %q", typeName(rv.Type()), n.Value)
+			return
+		}
+	}
+	d.check(n, rv, before)
+}
+
+// check runs a Checker, unless decoding the value already failed (one
+// problem, one message).
+func (d *decoder) check(n *yaml.Node, rv reflect.Value, before int) {
+	if len(d.errs) > before {
+		return
+	}
+	if rv.CanAddr() && rv.Addr().Type().Implements(checkerType) {
+		if err := rv.Addr().Interface().(Checker).Check(n); err != nil {
+			d.addErr(n, err)
+		}
+	}
+}
+
+// structure decodes mapping n into struct rv; seen guards duplicate keys
+// across merges ("<<").
+func (d *decoder) structure(n *yaml.Node, rv reflect.Value, seen map[string]bool) {
+	fields := fieldsOf(rv.Type())
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Value == "<<" && k.Tag == "!!merge" {
+			d.merge(val, rv, seen)
+			continue
+		}
+		path, ok := fields[k.Value]
+		if !ok {
+			d.fail(k, "unknown key %q in %s (known: %s)", k.Value, typeName(rv.Type()), strings.Join(sortedKeys(fields), ", "))
+			continue
+		}
+		if seen[k.Value] {
+			d.fail(k, "duplicate key %q", k.Value)
+			continue
+		}
+		seen[k.Value] = true
+		d.decode(val, fieldByPath(rv, path))
+	}
+}
+
+// merge applies a YAML merge key: explicit keys of the mapping win, so a
+// merged key already seen is skipped rather than reported.
+func (d *decoder) merge(val *yaml.Node, rv reflect.Value, seen map[string]bool) {
+	for val.Kind == yaml.AliasNode {
+		val = val.Alias
+	}
+	switch val.Kind {
+	case yaml.MappingNode:
+		fields := fieldsOf(rv.Type())
+		for i := 0; i+1 < len(val.Content); i += 2 {
+			k, v := val.Content[i], val.Content[i+1]
+			if seen[k.Value] {
+				continue
+			}
+			path, ok := fields[k.Value]
+			if !ok {
+				d.fail(k, "unknown key %q in %s (known: %s)", k.Value, typeName(rv.Type()), strings.Join(sortedKeys(fields), ", "))
+				continue
+			}
+			seen[k.Value] = true
+			d.decode(v, fieldByPath(rv, path))
+		}
+	case yaml.SequenceNode:
+		for _, m := range val.Content {
+			d.merge(m, rv, seen)
+		}
+	default:
+		d.fail(val, "a merge (<<) needs a mapping or a list of mappings, got %s", describe(val))
+	}
+}
+
+// fieldsOf maps yaml keys to field index paths, following ",inline".
+func fieldsOf(t reflect.Type) map[string][]int {
+	out := map[string][]int{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("yaml")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if strings.Contains(opts, "inline") && f.Type.Kind() == reflect.Struct {
+			for k, p := range fieldsOf(f.Type) {
+				out[k] = append([]int{i}, p...)
+			}
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		out[name] = []int{i}
+	}
+	return out
+}
+
+func fieldByPath(rv reflect.Value, path []int) reflect.Value {
+	for _, i := range path {
+		rv = rv.Field(i)
+	}
+	return rv
+}
+
+func sortedKeys(m map[string][]int) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
+// describe names what a node is, for "want X, got Y" messages.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if isNull(n) {
+			return "nothing (null)"
+		}
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "an unexpected node"
+}
+
+// typeName is a user-facing name for a Go type.
+func typeName(t reflect.Type) string {
+	if t == durationType {
+		return "a duration (e.g. 500ms, 2s)"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "text"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Map:
+		return "a mapping"
+	case reflect.Struct:
+		if t.Name() != "" {
+			return strings.ToLower(t.Name())
+		}
+	}
+	return t.String()
+}
