@@ -61,8 +61,6 @@ type HostExpect struct {
 	Requests *int `yaml:"requests"`
 	// Reversals is the number of reversals (0400) the host received.
 	Reversals *int `yaml:"reversals"`
-	// Net is the card's net debit in minor units after the scenario.
-	Net *string `yaml:"net"`
 }
 
 // Check validates the expectation as a whole.

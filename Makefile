@@ -1,0 +1,50 @@
+# poshil: `make run` runs the scenario library on the emulated bench,
+# `make test` runs every test. Both install and start what they need.
+GO      ?= go
+BIN     := bin
+OUT     ?= out
+GOFLAGS ?=
+export CGO_ENABLED := 1
+
+.PHONY: all deps build run test unit suite lint bench fuzz clean
+
+all: build
+
+## deps: install Debian pcscd, libpcsclite-dev, vsmartcard-vpcd, opensc (when missing) and start pcscd
+deps:
+	@bash ci/deps.sh
+
+## build: bin/poshil and the reference terminal bin/refterm
+build:
+	$(GO) build -o $(BIN)/poshil ./cmd/poshil
+	$(GO) build -o $(BIN)/refterm ./fixtures/terminal/cmd/refterm
+
+## run: the scenario library on the embedded emulated bench; writes $(OUT)/junit.xml
+run: deps build
+	$(BIN)/poshil run --out $(OUT) scenarios
+
+## test: every package's tests against the real pcscd/vpcd, ptys and TCP, then the Ginkgo suite
+test: deps build lint
+	$(GO) test -p 1 -count=1 ./...
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## bench: benchmarks (APDU round trip through pcscd and vpcd, codecs)
+bench: deps
+	$(GO) test -p 1 -run '^$$' -bench . -benchtime 2000x ./...
+
+## fuzz: each fuzz target for FUZZTIME (default 30s)
+FUZZTIME ?= 30s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf $(BIN) $(OUT)

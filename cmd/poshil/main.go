@@ -1,0 +1,76 @@
+// Command poshil runs payment-terminal scenarios on a bench, validates
+// scenario and bench files, and simulates bench parts (a card in a vpcd slot)
+// for use with any PC/SC tool.
+//
+//	poshil run [--bench FILE] [--label-filter EXPR] [--out DIR] [SCENARIO...]
+//	poshil validate FILE...
+//	poshil sim card --profile NAME|FILE [--slot N]
+//
+// Exit codes: 0 pass, 1 firmware fail, 2 bench error, 3 invalid input.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/poshil/poshil/harness/verdict"
+)
+
+const usage = `poshil: hardware-in-the-loop test harness for payment-terminal firmware
+
+usage:
+  poshil run [--bench FILE] [--label-filter EXPR] [--out DIR] [--mutant NAME] [SCENARIO|DIR...]
+  poshil validate FILE...
+  poshil sim card --profile NAME|FILE [--slot N] [--vpcd HOST]
+  poshil cards
+
+exit codes: 0 pass, 1 firmware fail, 2 bench error, 3 invalid input
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return verdict.ExitInvalid
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	switch args[0] {
+	case "run":
+		return cmdRun(ctx, args[1:], stdout, stderr)
+	case "validate":
+		return cmdValidate(args[1:], stdout, stderr)
+	case "sim":
+		return cmdSim(ctx, args[1:], stdout, stderr)
+	case "cards":
+		return cmdCards(stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "poshil: unknown command %q\n\n%s", args[0], usage)
+	return verdict.ExitInvalid
+}
+
+// signalContext is cancelled on the first SIGINT/SIGTERM, so scenarios stop
+// and the bench returns to its safe state; a second signal exits at once.
+func signalContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ch
+		fmt.Fprintln(os.Stderr, "poshil: interrupted; returning the bench to its safe state (again to quit now)")
+		cancel()
+		<-ch
+		os.Exit(verdict.ExitBenchError)
+	}()
+	return ctx, func() { signal.Stop(ch); cancel() }
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/poshil/poshil/harness/bench"
+	"github.com/poshil/poshil/harness/junit"
+	"github.com/poshil/poshil/harness/runner"
+	"github.com/poshil/poshil/harness/scenario"
+	"github.com/poshil/poshil/harness/verdict"
+)
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("poshil run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	benchFile := fs.String("bench", "", "bench file (default: the embedded emulated bench)")
+	filter := fs.String("label-filter", "", "run scenarios whose labels match (Ginkgo syntax: 'chip && !slow')")
+	outDir := fs.String("out", "out", "directory for junit.xml and record.json")
+	var mutants stringList
+	fs.Var(&mutants, "mutant", "start the reference terminal with this deliberate bug (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return verdict.ExitInvalid
+	}
+	b, err := loadBench(*benchFile)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return verdict.ExitInvalid
+	}
+	paths := fs.Args()
+	if len(paths) == 0 {
+		paths = []string{"scenarios"}
+	}
+	scs, loadErr := scenario.LoadFiles(paths)
+	var results []verdict.Result
+	if loadErr != nil {
+		fmt.Fprintln(stderr, loadErr)
+		results = append(results, invalidResults(loadErr)...)
+	}
+	scs, err = scenario.Filter(scs, *filter)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return verdict.ExitInvalid
+	}
+	if len(scs) == 0 && loadErr == nil {
+		fmt.Fprintf(stderr, "poshil: no scenario in %s matches --label-filter %q\n", strings.Join(paths, " "), *filter)
+		return verdict.ExitInvalid
+	}
+	var dutArgs []string
+	for _, m := range mutants {
+		dutArgs = append(dutArgs, "--mutant", m)
+	}
+	fmt.Fprintf(stdout, "poshil: bench %s, %d scenario(s)\n", b.Name, len(scs))
+	rig, err := runner.Up(ctx, b, runner.Options{DUTArgs: dutArgs})
+	if err != nil {
+		fmt.Fprintf(stderr, "poshil: BENCH_ERROR: bench %s not available: %v\n", b.Name, err)
+		for _, sc := range scs {
+			results = append(results, verdict.Result{Scenario: sc.Name, File: sc.File, Labels: sc.Labels, Class: verdict.BenchError, Reason: err.Error(), Started: time.Now()})
+		}
+		writeReports(*outDir, results, stderr)
+		return verdict.ExitBenchError
+	}
+	defer rig.Close()
+	for i, sc := range scs {
+		if ctx.Err() != nil {
+			results = append(results, verdict.Result{Scenario: sc.Name, File: sc.File, Labels: sc.Labels, Class: verdict.BenchError, Reason: "not run: aborted", Started: time.Now()})
+			continue
+		}
+		r := rig.Run(ctx, sc)
+		results = append(results, r)
+		line := fmt.Sprintf("[%d/%d] %-11s %s (%v)", i+1, len(scs), r.Class, sc.Name, r.Duration.Round(time.Millisecond))
+		if r.Class != verdict.Pass {
+			line += "\n        " + strings.ReplaceAll(r.Reason, "\n", "\n        ")
+		}
+		fmt.Fprintln(stdout, line)
+	}
+	writeReports(*outDir, results, stderr)
+	c := verdict.Counts(results)
+	fmt.Fprintf(stdout, "poshil: %d passed, %d failed, %d bench errors, %d invalid; junit: %s\n",
+		c[verdict.Pass], c[verdict.Fail], c[verdict.BenchError], c[verdict.Invalid], filepath.Join(*outDir, "junit.xml"))
+	return verdict.ExitCode(results)
+}
+
+func loadBench(file string) (*bench.Bench, error) {
+	if file == "" {
+		return bench.Default()
+	}
+	return bench.Load(file)
+}
+
+// invalidResults records files that did not load as INVALID results, so a
+// report shows them next to the scenarios that ran.
+func invalidResults(err error) []verdict.Result {
+	var out []verdict.Result
+	for _, line := range strings.Split(err.Error(), "\n") {
+		file, _, _ := strings.Cut(line, ":")
+		out = append(out, verdict.Result{Scenario: file, File: file, Class: verdict.Invalid, Reason: line, Started: time.Now()})
+	}
+	return out
+}
+
+// writeReports writes junit.xml and record.json; a failure to write is
+// reported but never hides the verdicts already printed.
+func writeReports(dir string, rs []verdict.Result, stderr io.Writer) {
+	if err := junit.WriteFile(filepath.Join(dir, "junit.xml"), "poshil", rs); err != nil {
+		fmt.Fprintf(stderr, "poshil: writing junit: %v\n", err)
+	}
+	data, err := json.MarshalIndent(struct {
+		Results []verdict.Result `json:"results"`
+	}{rs}, "", "  ")
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, "record.json"), data, 0o644)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "poshil: writing record: %v\n", errors.Unwrap(err))
+	}
+}

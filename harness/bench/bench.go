@@ -1,0 +1,205 @@
+// Package bench is the bench file: one DUT and everything wired to it, named
+// part by part (card reader and card emulator, ECR line, acquirer host, the
+// DUT process). Load decodes a file strictly with file:line:col errors;
+// Default is the embedded, fully emulated bench that needs no hardware.
+//
+// It describes a bench; bringing it up is the runner's job.
+package bench
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/poshil/poshil/fixtures/acquirer"
+	"github.com/poshil/poshil/fixtures/benches"
+	"github.com/poshil/poshil/harness/yamldoc"
+)
+
+// Bench is one decoded bench file.
+type Bench struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	Card        Card   `yaml:"card"`
+	ECR         Line   `yaml:"ecr"`
+	Host        Host   `yaml:"host"`
+	DUT         DUT    `yaml:"dut"`
+
+	// File is where the bench was loaded from ("(embedded) emulated.yaml"
+	// for the default).
+	File string `yaml:"-"`
+}
+
+// Card is the card side: the PC/SC reader the DUT reads, and where the
+// harness plugs emulated cards in.
+type Card struct {
+	// Reader is the PC/SC reader name the DUT uses.
+	Reader string `yaml:"reader"`
+	// Emulator is the vpcd slot address (host:port) behind Reader; empty on
+	// a bench with a real reader and real cards.
+	Emulator string `yaml:"emulator"`
+}
+
+// Line is a serial line between the harness and the DUT.
+type Line struct {
+	// Port is a device path, or "emulated" for a pseudo-terminal pair whose
+	// far end the DUT opens.
+	Port string `yaml:"port"`
+	Baud int    `yaml:"baud"`
+}
+
+// Emulated reports whether the line is a pty pair made by the harness.
+func (l Line) Emulated() bool { return l.Port == "emulated" }
+
+// Host is the acquirer the DUT sends authorisations to.
+type Host struct {
+	// Emulated, when set, runs poshil's ISO 8583 host on Listen.
+	Emulated *EmulatedHost `yaml:"emulated"`
+	// Address is a real test host (host:port); then no ledger checks.
+	Address string `yaml:"address"`
+}
+
+// EmulatedHost configures the emulated acquirer.
+type EmulatedHost struct {
+	Listen  string          `yaml:"listen"`
+	Default string          `yaml:"default"`
+	Rules   []acquirer.Rule `yaml:"rules"`
+}
+
+// DUT is the device under test and how the harness talks to it.
+type DUT struct {
+	// Adapter is how outcomes are read: "ecr" (the framed ECR protocol).
+	Adapter string `yaml:"adapter"`
+	// BootTimeout bounds the wait for the DUT's first READY.
+	BootTimeout time.Duration `yaml:"boot_timeout"`
+	// Process, when set, is a DUT the harness starts itself (an emulated
+	// terminal, or firmware built for the host).
+	Process *Process `yaml:"process"`
+}
+
+// Process is a DUT run as a host process, started for every scenario.
+type Process struct {
+	// Command is argv; a bare name is looked up beside the poshil binary,
+	// then in $POSHIL_BIN, then on $PATH. Placeholders: {config} {ecr}
+	// {reader} {host} {journal} {workdir}.
+	Command []string `yaml:"command"`
+	// Config, when set, is written as JSON to {config} with placeholders
+	// in its string values expanded.
+	Config map[string]any `yaml:"config"`
+}
+
+// Placeholders that Process.Command and Process.Config may use.
+var Placeholders = []string{"{config}", "{ecr}", "{reader}", "{host}", "{journal}", "{workdir}"}
+
+// Check validates the bench as a whole.
+func (b *Bench) Check(n *yaml.Node) error {
+	var errs yamldoc.Errors
+	add := func(format string, args ...any) {
+		errs = append(errs, yamldoc.At(n, format, args...).(*yamldoc.Error))
+	}
+	if b.Name == "" {
+		add("bench needs a name")
+	}
+	if b.Card.Reader == "" {
+		add("card.reader: name the PC/SC reader the DUT reads (e.g. \"Virtual PCD 00 00\")")
+	}
+	if b.Card.Emulator != "" {
+		if _, _, err := net.SplitHostPort(b.Card.Emulator); err != nil {
+			add("card.emulator %q: want host:port of a vpcd slot", b.Card.Emulator)
+		}
+	}
+	if b.ECR.Port == "" {
+		add("ecr.port: a device path, or \"emulated\" for a pseudo-terminal pair")
+	}
+	if b.ECR.Baud == 0 {
+		b.ECR.Baud = 115200
+	}
+	switch {
+	case b.Host.Emulated != nil && b.Host.Address != "":
+		add("host: set emulated or address, not both")
+	case b.Host.Emulated == nil && b.Host.Address == "":
+		add("host: set emulated (poshil's ISO 8583 host) or address (a real test host)")
+	case b.Host.Emulated != nil:
+		if b.Host.Emulated.Listen == "" {
+			b.Host.Emulated.Listen = "127.0.0.1:0"
+		}
+		if b.Host.Emulated.Default == "" {
+			b.Host.Emulated.Default = "00"
+		}
+		if _, err := acquirer.NewServer(acquirer.Config{Default: b.Host.Emulated.Default, Rules: b.Host.Emulated.Rules}); err != nil {
+			add("host.emulated: %v", err)
+		}
+	}
+	if b.DUT.Adapter == "" {
+		b.DUT.Adapter = "ecr"
+	}
+	if b.DUT.Adapter != "ecr" {
+		add("dut.adapter %q: want ecr", b.DUT.Adapter)
+	}
+	if b.DUT.BootTimeout == 0 {
+		b.DUT.BootTimeout = 10 * time.Second
+	}
+	if p := b.DUT.Process; p != nil {
+		if len(p.Command) == 0 {
+			add("dut.process.command: give the program and its arguments")
+		}
+		for _, a := range p.Command {
+			if err := checkPlaceholders(a); err != nil {
+				add("dut.process.command: %v", err)
+			}
+		}
+	} else if b.ECR.Emulated() {
+		add("ecr.port is emulated, so dut.process must start the DUT that opens its other end")
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+func checkPlaceholders(s string) error {
+	rest := s
+	for {
+		i := strings.IndexByte(rest, '{')
+		if i < 0 {
+			return nil
+		}
+		j := strings.IndexByte(rest[i:], '}')
+		if j < 0 {
+			return nil
+		}
+		ph := rest[i : i+j+1]
+		known := false
+		for _, p := range Placeholders {
+			known = known || p == ph
+		}
+		if !known {
+			return fmt.Errorf("unknown placeholder %s (known: %s)", ph, strings.Join(Placeholders, " "))
+		}
+		rest = rest[i+j+1:]
+	}
+}
+
+// Load reads and validates a bench file.
+func Load(path string) (*Bench, error) {
+	var b Bench
+	if err := yamldoc.ReadFile(path, &b); err != nil {
+		return nil, err
+	}
+	b.File = path
+	return &b, nil
+}
+
+// Default is the embedded, fully emulated bench.
+func Default() (*Bench, error) {
+	name, data := benches.Emulated()
+	var b Bench
+	if err := yamldoc.Decode(name, data, &b); err != nil {
+		return nil, err
+	}
+	b.File = name
+	return &b, nil
+}

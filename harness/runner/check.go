@@ -1,0 +1,90 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/poshil/poshil/drivers/ecr"
+	"github.com/poshil/poshil/harness/outcome"
+)
+
+// finalResult is the first RESULT of the scenario (not an answer to LAST).
+func (ru *run) finalResult() (observed, bool) {
+	for _, o := range ru.sess.all() {
+		if o.msg.Kind == ecr.Result {
+			if last, _ := o.msg.Get("last"); last != "1" {
+				return o, true
+			}
+		}
+	}
+	return observed{}, false
+}
+
+// finalCode is the final outcome reported so far, for the record.
+func (ru *run) finalCode() string {
+	if ru.sess == nil {
+		return ""
+	}
+	if o, ok := ru.finalResult(); ok {
+		code, _ := o.msg.Get("code")
+		return code
+	}
+	return ""
+}
+
+// checkFinal waits for the transaction's RESULT and checks every final
+// expectation: outcome, tries, time limit, forbidden codes, host record.
+func (ru *run) checkFinal(ctx context.Context) (string, error) {
+	exp := ru.sc.Expect
+	from := 0
+	_, err := ru.sess.waitFor(ctx, &from, "RESULT", func(m ecr.Message) (bool, error) {
+		last, _ := m.Get("last")
+		return m.Kind == ecr.Result && last != "1", nil
+	})
+	if err != nil {
+		return "", ru.dutError(fmt.Errorf("expected %s: %w", expectedText(exp.Outcome, exp.TriesLeft), err))
+	}
+	res, _ := ru.finalResult()
+	code, _ := res.msg.Get("code")
+	if err := ru.checkNever(); err != nil {
+		return code, err
+	}
+	if code != string(exp.Outcome) {
+		return code, fmt.Errorf("expected outcome %s, got %s", expectedText(exp.Outcome, exp.TriesLeft), reportText(res.msg))
+	}
+	if err := checkTries(exp.TriesLeft, res.msg); err != nil {
+		return code, err
+	}
+	if exp.Within > 0 && !ru.firstAt.IsZero() {
+		if took := res.at.Sub(ru.firstAt); took > exp.Within {
+			return code, fmt.Errorf("outcome %s came after %v, limit %v", code, took.Round(time.Millisecond), exp.Within)
+		}
+	}
+	if exp.Host != nil {
+		if err := ru.checkHost(ctx); err != nil {
+			return code, err
+		}
+	}
+	return code, nil
+}
+
+// checkNever fails if the DUT reported a forbidden code at any time.
+func (ru *run) checkNever() error {
+	for _, o := range ru.sess.all() {
+		if o.msg.Kind != ecr.Event && o.msg.Kind != ecr.Result {
+			continue
+		}
+		code, _ := o.msg.Get("code")
+		if slices.Contains(ru.sc.Expect.Never, outcome.Code(code)) {
+			return fmt.Errorf("the terminal reported %s, which this scenario forbids (never: %v)", code, ru.sc.Expect.Never)
+		}
+	}
+	return nil
+}
+
+// tapText renders line-level events worth a transcript line.
+func tapText(ev ecr.TapEvent) string {
+	return ev.String()
+}

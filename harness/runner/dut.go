@@ -1,0 +1,209 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/poshil/poshil/harness/bench"
+	"github.com/poshil/poshil/harness/verdict"
+)
+
+// stopGrace is how long a DUT process gets between SIGTERM and SIGKILL.
+const stopGrace = 2 * time.Second
+
+// dutLogLimit bounds the DUT output kept as evidence.
+const dutLogLimit = 256 << 10
+
+// process is a DUT running as a host process.
+type process struct {
+	cmd  *exec.Cmd
+	out  *boundedBuffer
+	done chan struct{}
+	err  error // set before done closes
+}
+
+// startProcess expands placeholders, writes the config file and starts the
+// DUT. Failing to start is a bench error: the rig could not run the DUT.
+func startProcess(p *bench.Process, vars map[string]string, extraArgs []string, lookup func(string) (string, error)) (*process, error) {
+	if p.Config != nil {
+		cfg := expandAny(p.Config, vars)
+		data, err := json.MarshalIndent(cfg, "", "  ")
+		if err != nil {
+			return nil, verdict.Bench("dut config", err)
+		}
+		if err := os.WriteFile(vars["{config}"], data, 0o600); err != nil {
+			return nil, verdict.Bench("dut config", err)
+		}
+	}
+	argv := make([]string, 0, len(p.Command)+len(extraArgs))
+	for _, a := range p.Command {
+		argv = append(argv, expand(a, vars))
+	}
+	argv = append(argv, extraArgs...)
+	path, err := lookup(argv[0])
+	if err != nil {
+		return nil, verdict.Bench("dut", err)
+	}
+	cmd := exec.Command(path, argv[1:]...)
+	cmd.Dir = vars["{workdir}"]
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out := &boundedBuffer{limit: dutLogLimit}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		return nil, verdict.Bench("dut", fmt.Errorf("start %s: %w", path, err))
+	}
+	pr := &process{cmd: cmd, out: out, done: make(chan struct{})}
+	go func() {
+		pr.err = cmd.Wait()
+		close(pr.done)
+	}()
+	return pr, nil
+}
+
+// exited reports whether the process has ended, and how.
+func (p *process) exited() (bool, error) {
+	select {
+	case <-p.done:
+		return true, p.err
+	default:
+		return false, nil
+	}
+}
+
+// stop ends the process: SIGTERM to its process group, SIGKILL after the
+// grace period. It always returns within stopGrace plus a moment.
+func (p *process) stop() {
+	if done, _ := p.exited(); done {
+		return
+	}
+	pgid := -p.cmd.Process.Pid
+	_ = syscall.Kill(pgid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+		return
+	case <-time.After(stopGrace):
+	}
+	_ = syscall.Kill(pgid, syscall.SIGKILL)
+	select {
+	case <-p.done:
+	case <-time.After(stopGrace):
+	}
+}
+
+// lookupCommand finds a bare command name beside the running binary, in
+// $POSHIL_BIN, then on $PATH.
+func lookupCommand(name string) (string, error) {
+	if strings.ContainsRune(name, '/') {
+		return name, nil
+	}
+	var dirs []string
+	if exe, err := os.Executable(); err == nil {
+		dirs = append(dirs, filepath.Dir(exe))
+	}
+	if d := os.Getenv("POSHIL_BIN"); d != "" {
+		dirs = append(dirs, filepath.SplitList(d)...)
+	}
+	for _, d := range dirs {
+		cand := filepath.Join(d, name)
+		if st, err := os.Stat(cand); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return cand, nil
+		}
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("DUT program %q not found beside poshil, in $POSHIL_BIN or on $PATH (run make build)", name)
+	}
+	return p, nil
+}
+
+func expand(s string, vars map[string]string) string {
+	for k, v := range vars {
+		s = strings.ReplaceAll(s, k, v)
+	}
+	return s
+}
+
+func expandAny(v any, vars map[string]string) any {
+	switch t := v.(type) {
+	case string:
+		return expand(t, vars)
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, x := range t {
+			out[k] = expandAny(x, vars)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = expandAny(x, vars)
+		}
+		return out
+	}
+	return v
+}
+
+// boundedBuffer keeps the first limit bytes written to it, safely from
+// several goroutines.
+type boundedBuffer struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	limit int
+	lost  int
+}
+
+func (b *boundedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	room := b.limit - b.buf.Len()
+	if room < len(p) {
+		if room > 0 {
+			b.buf.Write(p[:room])
+		}
+		b.lost += len(p) - max(room, 0)
+		return len(p), nil
+	}
+	b.buf.Write(p)
+	return len(p), nil
+}
+
+func (b *boundedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.buf.String()
+	if b.lost > 0 {
+		s += fmt.Sprintf("\n[... %d bytes not kept]\n", b.lost)
+	}
+	return s
+}
+
+// exitDescription says how a process ended, for a FAIL reason.
+func exitDescription(err error) string {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return "killed by " + ws.Signal().String()
+		}
+		return fmt.Sprintf("exited with status %d", ee.ExitCode())
+	}
+	if err == nil {
+		return "exited with status 0"
+	}
+	return err.Error()
+}
+
+// withoutCancel gives cleanup its own deadline even when the scenario's
+// context is already cancelled (Ctrl-C, timeout).
+func cleanupContext(parent context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(parent), 5*time.Second)
+}

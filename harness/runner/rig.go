@@ -1,0 +1,131 @@
+// Package runner brings a bench up, runs scenarios on it and returns each
+// scenario's verdict with its evidence. After every scenario, and on abort
+// (context cancelled, panic, failed step), it returns the bench to its safe
+// state: card out, DUT stopped, faults cleared, line drained.
+//
+// It does not parse files (packages scenario and bench) nor write reports.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+
+	"github.com/poshil/poshil/drivers/pcsc"
+	"github.com/poshil/poshil/drivers/serial"
+	"github.com/poshil/poshil/fixtures/acquirer"
+	"github.com/poshil/poshil/harness/bench"
+	"github.com/poshil/poshil/harness/verdict"
+)
+
+// Options tune a rig.
+type Options struct {
+	// DUTArgs are appended to the DUT command line (e.g. --mutant NAME for
+	// the reference terminal).
+	DUTArgs []string
+	// Lookup resolves the DUT program; nil looks beside the poshil binary,
+	// in $POSHIL_BIN and on $PATH.
+	Lookup func(name string) (string, error)
+}
+
+// Rig is a bench that is up: its parts opened and its emulated parts
+// running. One scenario runs on it at a time.
+type Rig struct {
+	Bench *bench.Bench
+
+	opts     Options
+	pcsc     *pcsc.Client
+	host     *acquirer.Server
+	hostAddr string
+	ecrPTY   *serial.PTY
+	ecrPort  serial.Port
+	workdir  string
+}
+
+// Up opens every part of b. Any failure is a bench error naming the part;
+// parts already opened are closed again.
+func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
+	if opts.Lookup == nil {
+		opts.Lookup = lookupCommand
+	}
+	r := &Rig{Bench: b, opts: opts}
+	defer func() {
+		if err != nil {
+			r.Close()
+		}
+	}()
+	r.workdir, err = os.MkdirTemp("", "poshil-bench-")
+	if err != nil {
+		return nil, verdict.Bench("workdir", err)
+	}
+	r.pcsc, err = pcsc.Open()
+	if err != nil {
+		return nil, verdict.Bench("pcsc", err)
+	}
+	readers, err := r.pcsc.Readers(ctx)
+	if err != nil {
+		return nil, verdict.Bench("pcsc", err)
+	}
+	if !slices.Contains(readers, b.Card.Reader) {
+		return nil, verdict.Bench("pcsc", fmt.Errorf("reader %q not found (readers: %q): %w", b.Card.Reader, readers, pcsc.ErrNoReader))
+	}
+	if h := b.Host.Emulated; h != nil {
+		r.host, err = acquirer.NewServer(acquirer.Config{Default: h.Default, Rules: h.Rules})
+		if err != nil {
+			return nil, verdict.Bench("host", err)
+		}
+		addr, err := r.host.Start(ctx, h.Listen)
+		if err != nil {
+			return nil, verdict.Bench("host", err)
+		}
+		r.hostAddr = addr.String()
+	} else {
+		r.hostAddr = b.Host.Address
+	}
+	if b.ECR.Emulated() {
+		r.ecrPTY, err = serial.NewPTY()
+		if err != nil {
+			return nil, verdict.Bench("ecr line", err)
+		}
+		r.ecrPort = r.ecrPTY.Port()
+	} else {
+		r.ecrPort, err = serial.Open(b.ECR.Port, serial.Options{Baud: b.ECR.Baud})
+		if err != nil {
+			return nil, verdict.Bench("ecr line", err)
+		}
+	}
+	return r, nil
+}
+
+// Host is the emulated acquirer, or nil on a bench with a real host.
+func (r *Rig) Host() *acquirer.Server { return r.host }
+
+// Close releases every part; it is safe on a partly opened rig.
+func (r *Rig) Close() error {
+	var errs []error
+	if r.ecrPTY != nil {
+		errs = append(errs, r.ecrPTY.Close())
+	} else if r.ecrPort != nil {
+		errs = append(errs, r.ecrPort.Close())
+	}
+	if r.host != nil {
+		errs = append(errs, r.host.Close())
+	}
+	if r.pcsc != nil {
+		errs = append(errs, r.pcsc.Close())
+	}
+	if r.workdir != "" {
+		errs = append(errs, os.RemoveAll(r.workdir))
+	}
+	return errors.Join(errs...)
+}
+
+// ecrPath is what the DUT opens for the ECR line.
+func (r *Rig) ecrPath() string {
+	if r.ecrPTY != nil {
+		return r.ecrPTY.Path()
+	}
+	return r.Bench.ECR.Port
+}

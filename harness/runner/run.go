@@ -1,0 +1,236 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/poshil/poshil/drivers/ecr"
+	"github.com/poshil/poshil/drivers/vpcd"
+	"github.com/poshil/poshil/fixtures/cards"
+	"github.com/poshil/poshil/fixtures/emvcard"
+	"github.com/poshil/poshil/harness/scenario"
+	"github.com/poshil/poshil/harness/verdict"
+	"github.com/poshil/poshil/harness/yamldoc"
+)
+
+// ErrAborted is the reason of a scenario stopped from outside (Ctrl-C).
+var ErrAborted = errors.New("aborted")
+
+// run is the state of one scenario on the rig.
+type run struct {
+	rig     *Rig
+	sc      *scenario.Scenario
+	profile *emvcard.Profile
+	rec     *recorder
+
+	dut     *process
+	sess    *session
+	stopRx  context.CancelFunc
+	slot    *vpcd.Slot
+	cursor  int       // next message a step looks at
+	firstAt time.Time // when the first step acted
+	seq     int
+}
+
+// Run runs one scenario and returns its verdict. The bench is back in its
+// safe state when Run returns, whatever happened.
+func (r *Rig) Run(ctx context.Context, sc *scenario.Scenario) (res verdict.Result) {
+	res = verdict.Result{Scenario: sc.Name, File: sc.File, Labels: sc.Labels, Started: time.Now()}
+	ru := &run{rig: r, sc: sc, rec: newRecorder()}
+	defer func() {
+		res.Duration = time.Since(res.Started)
+		ev := &verdict.Evidence{Transcript: ru.rec.snapshot()}
+		if ru.dut != nil {
+			ev.DUTLog = maskPANs(ru.dut.out.String())
+		}
+		res.Evidence = ev
+	}()
+	if err := r.CheckScenario(sc); err != nil {
+		res.Class, res.Reason = verdict.Invalid, err.Error()
+		return res
+	}
+	if sc.Card.Name != "" {
+		ru.profile, _ = cards.Lookup(sc.Card.Name)
+	}
+	sctx, cancel := context.WithTimeout(ctx, sc.Timeout)
+	defer cancel()
+	defer ru.safe(sctx)
+	defer func() {
+		if p := recover(); p != nil {
+			res.Class = verdict.BenchError
+			res.Reason = fmt.Sprintf("harness panic (a poshil bug, not the firmware's): %v\n%s", p, debug.Stack())
+		}
+	}()
+	out, err := ru.execute(sctx)
+	res.Outcome = out
+	res.Class, res.Reason = classify(ctx, err)
+	ru.rec.add("poshil", fmt.Sprintf("verdict %s %s", res.Class, res.Reason))
+	return res
+}
+
+// CheckScenario checks what a scenario names against the shelf and this
+// bench, so a scenario the bench cannot run is INVALID, not FAIL.
+func (r *Rig) CheckScenario(sc *scenario.Scenario) error {
+	return CheckScenario(sc, r.Bench.Card.Emulator != "", r.host != nil)
+}
+
+// CheckScenario checks what a scenario names against the shelf and a bench's
+// abilities: whether it can present emulated cards and whether its host is
+// emulated (needed for host expectations). Errors are file:line:col.
+func CheckScenario(sc *scenario.Scenario, canEmulateCards, emulatedHost bool) error {
+	var errs []error
+	if sc.Card.Name != "" {
+		if _, err := cards.Lookup(sc.Card.Name); err != nil {
+			errs = append(errs, sc.Card.Errorf(sc.File, "%v", err))
+		}
+	}
+	for _, st := range sc.Steps {
+		if st.Insert != nil && !canEmulateCards {
+			errs = append(errs, &yamldoc.Error{Pos: yamldoc.Pos{File: sc.File, Line: st.Line, Col: st.Col},
+				Msg: "insert needs a bench with a card emulator (card.emulator); this bench has real cards only"})
+		}
+	}
+	if sc.Expect.Host != nil && !emulatedHost {
+		errs = append(errs, &yamldoc.Error{Pos: yamldoc.Pos{File: sc.File, Line: 1, Col: 1},
+			Msg: "expect.host needs a bench with an emulated host"})
+	}
+	return errors.Join(errs...)
+}
+
+// classify turns the error a scenario ended with into its verdict.
+func classify(parent context.Context, err error) (verdict.Class, string) {
+	switch {
+	case err == nil:
+		return verdict.Pass, ""
+	case parent.Err() != nil && !errors.Is(parent.Err(), context.DeadlineExceeded):
+		return verdict.BenchError, fmt.Sprintf("%v: %v", ErrAborted, err)
+	case errors.Is(err, verdict.ErrBench):
+		return verdict.BenchError, err.Error()
+	case errors.Is(err, yamldoc.ErrInvalid):
+		return verdict.Invalid, err.Error()
+	}
+	return verdict.Fail, err.Error()
+}
+
+// execute boots the DUT, runs the steps and checks the final expectations.
+// It returns the final outcome the DUT reported, if any.
+func (ru *run) execute(ctx context.Context) (string, error) {
+	if err := ru.boot(ctx); err != nil {
+		return "", err
+	}
+	for i := range ru.sc.Steps {
+		st := &ru.sc.Steps[i]
+		ru.rec.add("poshil", fmt.Sprintf("step %d: %s", i+1, st.Name()))
+		if ru.firstAt.IsZero() {
+			ru.firstAt = time.Now()
+		}
+		if err := ru.step(ctx, st); err != nil {
+			return ru.finalCode(), fmt.Errorf("step %d (%s:%d:%d, %s): %w", i+1, ru.sc.File, st.Line, st.Col, st.Name(), err)
+		}
+	}
+	return ru.checkFinal(ctx)
+}
+
+// boot starts the DUT (when the bench starts it) and waits for READY.
+func (ru *run) boot(ctx context.Context) error {
+	r := ru.rig
+	if r.host != nil {
+		r.host.Reset()
+	}
+	if r.ecrPTY != nil {
+		if err := r.ecrPTY.Flush(); err != nil {
+			return verdict.Bench("ecr line", err)
+		}
+	}
+	link := ecr.NewLink(r.ecrPort, ecr.LinkOptions{Tap: ru.tap})
+	ru.sess = newSession(link, ru.rec)
+	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	ru.stopRx = stop
+	go ru.sess.receive(rctx)
+
+	if p := r.Bench.DUT.Process; p != nil {
+		dir, err := os.MkdirTemp(r.workdir, "scenario-")
+		if err != nil {
+			return verdict.Bench("workdir", err)
+		}
+		vars := map[string]string{
+			"{config}":  filepath.Join(dir, "dut-config.json"),
+			"{ecr}":     r.ecrPath(),
+			"{reader}":  r.Bench.Card.Reader,
+			"{host}":    r.hostAddr,
+			"{journal}": filepath.Join(dir, "journal"),
+			"{workdir}": dir,
+		}
+		ru.dut, err = startProcess(p, vars, r.opts.DUTArgs, r.opts.Lookup)
+		if err != nil {
+			return err
+		}
+		ru.sess.dutDone = ru.dut.done
+		ru.rec.add("poshil", fmt.Sprintf("DUT started: pid %d", ru.dut.cmd.Process.Pid))
+	} else if err := ru.sess.send(ctx, ecr.Message{Kind: ecr.Status}); err != nil {
+		return err
+	}
+	bctx, cancel := context.WithTimeout(ctx, r.Bench.DUT.BootTimeout)
+	defer cancel()
+	_, err := ru.sess.waitFor(bctx, &ru.cursor, "READY", func(m ecr.Message) (bool, error) {
+		return m.Kind == ecr.Ready, nil
+	})
+	if err != nil {
+		return ru.dutError(fmt.Errorf("terminal did not report READY within %v: %w", r.Bench.DUT.BootTimeout, err))
+	}
+	return nil
+}
+
+// dutError adds how the DUT process ended to err, when it has.
+func (ru *run) dutError(err error) error {
+	if ru.dut != nil {
+		if done, perr := ru.dut.exited(); done {
+			return fmt.Errorf("%w (terminal process %s)", err, exitDescription(perr))
+		}
+	}
+	return err
+}
+
+// tap records line-level trouble (NAKs, retransmissions) in the transcript.
+func (ru *run) tap(ev ecr.TapEvent) {
+	if s := tapText(ev); s != "" {
+		ru.rec.add("line", s)
+	}
+}
+
+// safe returns the bench to its safe state: card out, DUT stopped, receive
+// loop ended. It runs with its own deadline even after cancellation.
+func (ru *run) safe(parent context.Context) {
+	ctx, cancel := cleanupContext(parent)
+	defer cancel()
+	if ru.slot != nil {
+		if err := ru.slot.Remove(); err != nil {
+			ru.rec.add("poshil", "safe state: card removal: "+err.Error())
+		}
+		ru.slot = nil
+	}
+	if ru.dut != nil {
+		ru.dut.stop()
+		ru.rec.add("poshil", "safe state: DUT stopped ("+exitDescription(ru.dut.err)+")")
+	}
+	if ru.stopRx != nil {
+		ru.stopRx()
+		select {
+		case <-ru.sess.done:
+		case <-ctx.Done():
+		}
+		ru.sess.link.Close()
+	}
+}
+
+// nextRef is a unique transaction reference within the scenario.
+func (ru *run) nextRef() string {
+	ru.seq++
+	return "P" + strconv.Itoa(ru.seq)
+}

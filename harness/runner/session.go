@@ -1,0 +1,197 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/poshil/poshil/drivers/ecr"
+	"github.com/poshil/poshil/harness/verdict"
+)
+
+// observed is one message the DUT sent, with when it arrived.
+type observed struct {
+	at  time.Time
+	msg ecr.Message
+}
+
+// session is the harness's side of one scenario's ECR conversation: a
+// receive loop records everything the DUT says, and steps wait on it.
+type session struct {
+	link    *ecr.Link
+	rec     *recorder
+	started time.Time
+
+	mu      sync.Mutex
+	msgs    []observed
+	changed chan struct{} // closed and replaced on every new message
+	recvErr error
+	done    chan struct{}
+	// dutDone closes when a DUT process started for the scenario exits.
+	dutDone <-chan struct{}
+}
+
+func newSession(link *ecr.Link, rec *recorder) *session {
+	s := &session{link: link, rec: rec, started: time.Now(), changed: make(chan struct{}), done: make(chan struct{})}
+	return s
+}
+
+// receive runs until ctx ends or the link fails.
+func (s *session) receive(ctx context.Context) {
+	defer close(s.done)
+	for {
+		m, err := s.link.Receive(ctx)
+		s.mu.Lock()
+		if err != nil {
+			if ctx.Err() == nil {
+				s.recvErr = err
+			}
+			close(s.changed)
+			s.changed = make(chan struct{})
+			s.mu.Unlock()
+			return
+		}
+		s.msgs = append(s.msgs, observed{at: time.Now(), msg: m})
+		close(s.changed)
+		s.changed = make(chan struct{})
+		s.mu.Unlock()
+		s.rec.add("dut", describe(m))
+	}
+}
+
+// send sends a message to the DUT; a link that cannot deliver is a FAIL of
+// the DUT only if the line itself is fine, which the ECR layer tells apart:
+// the port failing is a bench error.
+func (s *session) send(ctx context.Context, m ecr.Message) error {
+	s.rec.add("ecr", describe(m))
+	if err := s.link.Send(ctx, m); err != nil {
+		if errors.Is(err, ecr.ErrNoAck) {
+			return fmt.Errorf("terminal did not acknowledge %s: %w", m.Kind, err)
+		}
+		return verdict.Bench("ecr line", err)
+	}
+	return nil
+}
+
+// errStopWaiting is returned by a wait predicate to give up early (e.g. the
+// transaction ended while waiting for a prompt).
+type stopWaiting struct{ reason string }
+
+func (e *stopWaiting) Error() string { return e.reason }
+
+// waitFor scans messages from index *from on until match returns true (the
+// message is returned) or an error (returned as is). *from advances past
+// the messages looked at, so waits consume the conversation in order.
+func (s *session) waitFor(ctx context.Context, from *int, what string, match func(ecr.Message) (bool, error)) (ecr.Message, error) {
+	for {
+		s.mu.Lock()
+		for *from < len(s.msgs) {
+			m := s.msgs[*from].msg
+			*from++
+			ok, err := match(m)
+			if err != nil {
+				s.mu.Unlock()
+				return m, err
+			}
+			if ok {
+				s.mu.Unlock()
+				return m, nil
+			}
+		}
+		changed, recvErr := s.changed, s.recvErr
+		s.mu.Unlock()
+		if recvErr != nil {
+			return ecr.Message{}, verdict.Bench("ecr line", fmt.Errorf("while waiting for %s: %w", what, recvErr))
+		}
+		select {
+		case <-changed:
+		case <-s.dutDone:
+			s.dutDone = nil // report once; later waits see the messages so far
+			return ecr.Message{}, fmt.Errorf("no %s: the terminal process ended", what)
+		case <-ctx.Done():
+			return ecr.Message{}, fmt.Errorf("no %s from the terminal: %w", what, ctx.Err())
+		}
+	}
+}
+
+// all returns a copy of every message seen so far.
+func (s *session) all() []observed {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]observed(nil), s.msgs...)
+}
+
+// describe renders a message for evidence: KEY digits are masked (they may
+// be a PIN), PAN-like digit runs are masked.
+func describe(m ecr.Message) string {
+	var b strings.Builder
+	b.WriteString(string(m.Kind))
+	for _, f := range m.Fields {
+		v := f.Value
+		if m.Kind == ecr.Key && f.Key == "keys" {
+			v = maskKeys(v)
+		}
+		fmt.Fprintf(&b, " %s=%s", f.Key, maskPANs(v))
+	}
+	return b.String()
+}
+
+// maskKeys hides digits, keeping named keys so a transcript still shows
+// Enter and Cancel.
+func maskKeys(v string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return '*'
+		}
+		return r
+	}, v)
+}
+
+// maskPANs masks every run of 13 to 19 digits as first 6 / last 4.
+func maskPANs(s string) string {
+	var b strings.Builder
+	run := 0
+	flush := func(end int) {
+		if run >= 13 && run <= 19 {
+			d := s[end-run : end]
+			b.WriteString(d[:6] + strings.Repeat("*", run-10) + d[run-4:])
+		} else {
+			b.WriteString(s[end-run : end])
+		}
+		run = 0
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			run++
+			continue
+		}
+		flush(i)
+		b.WriteByte(s[i])
+	}
+	flush(len(s))
+	return b.String()
+}
+
+// recorder collects a scenario's timestamped transcript.
+type recorder struct {
+	mu    sync.Mutex
+	start time.Time
+	lines []verdict.Line
+}
+
+func newRecorder() *recorder { return &recorder{start: time.Now()} }
+
+func (r *recorder) add(source, text string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lines = append(r.lines, verdict.Line{At: time.Since(r.start), Source: source, Text: maskPANs(text)})
+}
+
+func (r *recorder) snapshot() []verdict.Line {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]verdict.Line(nil), r.lines...)
+}

@@ -1,0 +1,172 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/poshil/poshil/drivers/ecr"
+	"github.com/poshil/poshil/drivers/vpcd"
+	"github.com/poshil/poshil/fixtures/emvcard"
+	"github.com/poshil/poshil/harness/scenario"
+	"github.com/poshil/poshil/harness/verdict"
+)
+
+// defaultDisplayWait bounds a display step that names no limit.
+const defaultDisplayWait = 10 * time.Second
+
+// step performs one scenario step.
+func (ru *run) step(ctx context.Context, st *scenario.Step) error {
+	switch {
+	case st.Sale != nil:
+		cur := st.Sale.Currency
+		if cur == "" {
+			cur = "978"
+		}
+		return ru.sess.send(ctx, ecr.Message{Kind: ecr.Sale, Fields: []ecr.Field{
+			{Key: "amount", Value: strconv.FormatInt(int64(st.Sale.Amount), 10)},
+			{Key: "currency", Value: cur},
+			{Key: "ref", Value: ru.nextRef()},
+		}})
+	case st.Insert != nil:
+		return ru.insert(ctx)
+	case st.Remove != nil:
+		if ru.slot == nil {
+			return nil
+		}
+		err := ru.slot.Remove()
+		ru.slot = nil
+		ru.rec.add("card", "removed")
+		if err != nil {
+			return verdict.Bench("card emulator", err)
+		}
+		return nil
+	case st.Display != nil:
+		return ru.waitDisplay(ctx, st.Display)
+	case st.PIN != nil:
+		pin := ru.profile.PIN
+		if *st.PIN == "wrong" {
+			pin = wrongPIN(pin)
+		}
+		ru.rec.add("poshil", fmt.Sprintf("PIN entered (%s, %d digits)", *st.PIN, len(pin)))
+		return ru.sess.send(ctx, ecr.Message{Kind: ecr.Key, Fields: []ecr.Field{{Key: "keys", Value: pin + string(rune(ecr.KeyEnter))}}})
+	case st.Key != nil:
+		k, err := scenario.KeyCode(*st.Key)
+		if err != nil {
+			return err
+		}
+		return ru.sess.send(ctx, ecr.Message{Kind: ecr.Key, Fields: []ecr.Field{{Key: "keys", Value: string(k)}}})
+	case st.Expect != nil:
+		return ru.expectReport(ctx, st.Expect)
+	}
+	return fmt.Errorf("empty step")
+}
+
+// insert plugs the scenario's card into the bench's card emulator.
+func (ru *run) insert(ctx context.Context) error {
+	if ru.slot != nil {
+		return fmt.Errorf("a card is already inserted")
+	}
+	card, err := emvcard.New(ru.profile)
+	if err != nil {
+		return fmt.Errorf("card %s: %w", ru.sc.Card.Name, err)
+	}
+	slot, err := vpcd.Insert(ctx, ru.rig.Bench.Card.Emulator, card)
+	if err != nil {
+		return verdict.Bench("card emulator "+ru.rig.Bench.Card.Emulator, err)
+	}
+	ru.slot = slot
+	ru.rec.add("card", fmt.Sprintf("inserted %s (%s) into %s", ru.sc.Card.Name, ru.profile.MaskedPAN(), ru.rig.Bench.Card.Reader))
+	return nil
+}
+
+// waitDisplay waits for a DISPLAY containing the text. A RESULT first means
+// the transaction ended without the prompt: a FAIL.
+func (ru *run) waitDisplay(ctx context.Context, d *scenario.Display) error {
+	within := d.Within
+	if within == 0 {
+		within = defaultDisplayWait
+	}
+	wctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	want := strings.ToUpper(d.Text)
+	_, err := ru.sess.waitFor(wctx, &ru.cursor, fmt.Sprintf("display %q within %v", d.Text, within), func(m ecr.Message) (bool, error) {
+		switch m.Kind {
+		case ecr.Display:
+			text, _ := m.Get("text")
+			return strings.Contains(strings.ToUpper(text), want), nil
+		case ecr.Result:
+			code, _ := m.Get("code")
+			return false, fmt.Errorf("expected display %q, but the terminal ended the transaction with %s", d.Text, code)
+		}
+		return false, nil
+	})
+	return ru.dutError(err)
+}
+
+// expectReport waits for the next EVENT or RESULT and checks its code.
+func (ru *run) expectReport(ctx context.Context, want *scenario.Report) error {
+	within := want.Within
+	if within == 0 {
+		within = defaultDisplayWait
+	}
+	wctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	start := time.Now()
+	m, err := ru.sess.waitFor(wctx, &ru.cursor, fmt.Sprintf("report %s within %v", want.Outcome, within), func(m ecr.Message) (bool, error) {
+		return m.Kind == ecr.Event || m.Kind == ecr.Result, nil
+	})
+	if err != nil {
+		return ru.dutError(err)
+	}
+	code, _ := m.Get("code")
+	if code != string(want.Outcome) {
+		return fmt.Errorf("expected %s, got %s %s", expectedText(want.Outcome, want.TriesLeft), m.Kind, reportText(m))
+	}
+	if err := checkTries(want.TriesLeft, m); err != nil {
+		return err
+	}
+	ru.rec.add("poshil", fmt.Sprintf("saw %s after %v", code, time.Since(start).Round(time.Millisecond)))
+	return nil
+}
+
+// checkTries compares the tries the DUT reported with the expected count.
+func checkTries(want *int, m ecr.Message) error {
+	if want == nil {
+		return nil
+	}
+	got, ok := m.Get("tries")
+	if !ok {
+		return fmt.Errorf("expected %d tries left, the terminal reported %s without tries", *want, reportText(m))
+	}
+	if got != strconv.Itoa(*want) {
+		return fmt.Errorf("expected %d tries left, got %s", *want, got)
+	}
+	return nil
+}
+
+func expectedText[T ~string](code T, tries *int) string {
+	if tries != nil {
+		return fmt.Sprintf("%s with %d tries left", code, *tries)
+	}
+	return string(code)
+}
+
+func reportText(m ecr.Message) string {
+	code, _ := m.Get("code")
+	if t, ok := m.Get("tries"); ok {
+		return fmt.Sprintf("%s (tries=%s)", code, t)
+	}
+	return code
+}
+
+// wrongPIN is a PIN of the same length that differs in every digit.
+func wrongPIN(pin string) string {
+	b := []byte(pin)
+	for i, c := range b {
+		b[i] = '0' + (c-'0'+1)%10
+	}
+	return string(b)
+}
