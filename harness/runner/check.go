@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/poshil/poshil/drivers/ecr"
+	"github.com/poshil/poshil/fixtures/acquirer"
 	"github.com/poshil/poshil/harness/outcome"
 )
 
@@ -84,7 +85,54 @@ func (ru *run) checkNever() error {
 	return nil
 }
 
-// tapText renders line-level events worth a transcript line.
+// tapText renders line-level trouble worth a transcript line; good frames
+// and ACKs are already in the transcript as messages. Tap events come
+// redacted (no KEY digits).
 func tapText(ev ecr.TapEvent) string {
-	return ev.String()
+	switch ev.Kind {
+	case ecr.TapFrame, ecr.TapAck:
+		return ""
+	}
+	s := fmt.Sprintf("%s %s", ev.Dir, ev.Kind)
+	if ev.Msg != nil {
+		s += " " + describe(*ev.Msg)
+	}
+	if ev.Err != nil {
+		s += ": " + ev.Err.Error()
+	}
+	return s
+}
+
+// checkHost compares what the emulated host received with expect.host.
+// When reversals are expected the DUT may send them after its RESULT, so
+// the check waits for them until the scenario's deadline.
+func (ru *run) checkHost(ctx context.Context) error {
+	want := ru.sc.Expect.Host
+	host := ru.rig.host
+	count := func(mtis ...string) int {
+		n := 0
+		for _, r := range host.Journal() {
+			if r.Dir == acquirer.In && r.Txn != nil && slices.Contains(mtis, r.Txn.MTI) {
+				n++
+			}
+		}
+		return n
+	}
+	// A reversal is expected: give the DUT until the deadline to send it.
+	if want.Reversals != nil && *want.Reversals > 0 {
+		_, _ = host.Wait(ctx, func(r acquirer.Record) bool {
+			return r.Dir == acquirer.In && r.Txn != nil && r.Txn.MTI == "0400" && count("0400") >= *want.Reversals
+		})
+	}
+	if want.Requests != nil {
+		if got := count("0100", "0200"); got != *want.Requests {
+			return fmt.Errorf("expected the host to receive %d authorisation request(s), got %d", *want.Requests, got)
+		}
+	}
+	if want.Reversals != nil {
+		if got := count("0400", "0420"); got != *want.Reversals {
+			return fmt.Errorf("expected the host to receive %d reversal(s), got %d", *want.Reversals, got)
+		}
+	}
+	return nil
 }

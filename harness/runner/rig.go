@@ -76,7 +76,9 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 		if err != nil {
 			return nil, verdict.Bench("host", err)
 		}
-		addr, err := r.host.Start(ctx, h.Listen)
+		// The host lives as long as the rig, not as long as ctx (Up's caller
+		// may pass a short-lived one): Close stops it.
+		addr, err := r.host.Start(context.WithoutCancel(ctx), h.Listen)
 		if err != nil {
 			return nil, verdict.Bench("host", err)
 		}

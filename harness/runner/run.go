@@ -45,6 +45,11 @@ func (r *Rig) Run(ctx context.Context, sc *scenario.Scenario) (res verdict.Resul
 	ru := &run{rig: r, sc: sc, rec: newRecorder()}
 	defer func() {
 		res.Duration = time.Since(res.Started)
+		if r.host != nil {
+			for _, rec := range r.host.Journal() {
+				ru.rec.addAt(rec.Time, "host", rec.String())
+			}
+		}
 		ev := &verdict.Evidence{Transcript: ru.rec.snapshot()}
 		if ru.dut != nil {
 			ev.DUTLog = maskPANs(ru.dut.out.String())

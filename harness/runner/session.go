@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -184,10 +185,19 @@ type recorder struct {
 
 func newRecorder() *recorder { return &recorder{start: time.Now()} }
 
-func (r *recorder) add(source, text string) {
+func (r *recorder) add(source, text string) { r.addAt(time.Now(), source, text) }
+
+// addAt records a line that happened at t, keeping the transcript in time
+// order.
+func (r *recorder) addAt(t time.Time, source, text string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.lines = append(r.lines, verdict.Line{At: time.Since(r.start), Source: source, Text: maskPANs(text)})
+	l := verdict.Line{At: t.Sub(r.start), Source: source, Text: maskPANs(text)}
+	i := len(r.lines)
+	for i > 0 && r.lines[i-1].At > l.At {
+		i--
+	}
+	r.lines = slices.Insert(r.lines, i, l)
 }
 
 func (r *recorder) snapshot() []verdict.Line {

@@ -46,7 +46,7 @@ func (ru *run) step(ctx context.Context, st *scenario.Step) error {
 	case st.Display != nil:
 		return ru.waitDisplay(ctx, st.Display)
 	case st.PIN != nil:
-		pin := ru.profile.PIN
+		pin := string(ru.profile.PIN)
 		if *st.PIN == "wrong" {
 			pin = wrongPIN(pin)
 		}
