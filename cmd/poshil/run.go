@@ -56,8 +56,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return verdict.ExitInvalid
 	}
-	if len(scs) == 0 && loadErr == nil {
-		fmt.Fprintf(stderr, "poshil: no scenario in %s matches --label-filter %q\n", strings.Join(paths, " "), *filter)
+	if len(scs) == 0 {
+		if loadErr == nil {
+			fmt.Fprintf(stderr, "poshil: no scenario in %s matches --label-filter %q\n", strings.Join(paths, " "), *filter)
+		}
+		writeReports(*outDir, results, stderr)
 		return verdict.ExitInvalid
 	}
 	var dutArgs []string

@@ -37,6 +37,7 @@ type Rig struct {
 
 	opts     Options
 	pcsc     *pcsc.Client
+	reader   pcsc.Reader
 	host     *acquirer.Server
 	hostAddr string
 	ecrPTY   *serial.PTY
@@ -71,6 +72,7 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 	if !slices.Contains(readers, b.Card.Reader) {
 		return nil, verdict.Bench("pcsc", fmt.Errorf("reader %q not found (readers: %q): %w", b.Card.Reader, readers, pcsc.ErrNoReader))
 	}
+	r.reader = r.pcsc.Reader(b.Card.Reader)
 	if h := b.Host.Emulated; h != nil {
 		r.host, err = acquirer.NewServer(acquirer.Config{Default: h.Default, Rules: h.Rules})
 		if err != nil {

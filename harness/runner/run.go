@@ -148,6 +148,11 @@ func (ru *run) boot(ctx context.Context) error {
 	if r.host != nil {
 		r.host.Reset()
 	}
+	actx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if err := r.reader.WaitAbsent(actx); err != nil {
+		return verdict.Bench("card reader "+r.Bench.Card.Reader, fmt.Errorf("a card is in the reader before the scenario starts: %w", err))
+	}
 	if r.ecrPTY != nil {
 		if err := r.ecrPTY.Flush(); err != nil {
 			return verdict.Bench("ecr line", err)
@@ -219,6 +224,11 @@ func (ru *run) safe(parent context.Context) {
 			ru.rec.add("poshil", "safe state: card removal: "+err.Error())
 		}
 		ru.slot = nil
+	}
+	// The next scenario must find an empty reader: pcscd notices a removal
+	// only at its next presence poll (vpcd: about every 400 ms).
+	if err := ru.rig.reader.WaitAbsent(ctx); err != nil {
+		ru.rec.add("poshil", "safe state: reader still reports a card: "+err.Error())
 	}
 	if ru.dut != nil {
 		ru.dut.stop()

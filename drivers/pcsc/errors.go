@@ -1,0 +1,63 @@
+package pcsc
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ebfe/scard"
+)
+
+// Errors of this implementation beyond the contract's; test with errors.Is.
+var (
+	// ErrCardReset: another session reset the card; the session's card
+	// state (selected application, verified PIN) is gone.
+	ErrCardReset = errors.New("pcsc: card was reset by another session")
+	// ErrBadCommand: the C-APDU cannot be sent (empty).
+	ErrBadCommand = errors.New("pcsc: invalid C-APDU")
+	// ErrClosed: the client or session is already closed.
+	ErrClosed = errors.New("pcsc: closed")
+	// ErrIO: any other PC/SC failure; the message keeps the PC/SC text.
+	ErrIO = errors.New("pcsc: reader I/O failed")
+)
+
+// mapError turns a PC/SC error into one of the package's sentinels,
+// wrapped with the reader (or "pcsc") name. seen says whether the reader
+// was known before, turning "unknown reader" into ErrReaderGone.
+func mapError(name string, err error, seen bool) error {
+	if err == nil {
+		return nil
+	}
+	var code scard.Error
+	if !errors.As(err, &code) {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	var s error
+	switch code {
+	case scard.ErrNoService, scard.ErrServiceStopped:
+		s = ErrNoService
+	case scard.ErrNoReadersAvailable, scard.ErrUnknownReader:
+		s = ErrNoReader
+		if seen {
+			s = ErrReaderGone
+		}
+	case scard.ErrReaderUnavailable:
+		s = ErrReaderGone
+	case scard.ErrNoSmartcard:
+		s = ErrNoCard
+	case scard.ErrRemovedCard:
+		s = ErrRemoved
+	case scard.ErrUnresponsiveCard:
+		s = ErrUnresponsive
+	case scard.ErrUnpoweredCard:
+		s = ErrUnpowered
+	case scard.ErrProtoMismatch:
+		s = ErrProtocol
+	case scard.ErrResetCard:
+		s = ErrCardReset
+	case scard.ErrInvalidHandle:
+		s = ErrClosed
+	default:
+		return fmt.Errorf("%s: %w: %v", name, ErrIO, code)
+	}
+	return fmt.Errorf("%s: %w", name, s)
+}
