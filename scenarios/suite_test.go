@@ -91,10 +91,8 @@ var _ = Describe("terminal mutants", Label("mutant"), func() {
 			Expect(res.Class).To(Equal(verdict.Fail), "scenario %s passed on mutant %s", file, mutant)
 			Expect(res.Reason).To(ContainSubstring(reason))
 		},
-		Entry(nil, "chip/one-wrong-pin.yaml", "wrong-pin-declined", "expected INCORRECT_PIN with 2 tries left, got RESULT DECLINED"),
-		Entry(nil, "chip/three-wrong-pins.yaml", "pin-tries-ignored", "expected outcome PIN_TRIES_EXCEEDED"),
-		Entry(nil, "host/insufficient-funds.yaml", "host-decline-approved", "the terminal reported APPROVED, which this scenario forbids"),
-		SpecTimeout(time.Minute),
+		Entry(nil, "chip/one-wrong-pin.yaml", "wrong-pin-declined", "expected INCORRECT_PIN with 2 tries left, got RESULT DECLINED", SpecTimeout(time.Minute)),
+		Entry(nil, "chip/three-wrong-pins.yaml", "pin-tries-ignored", "expected outcome PIN_TRIES_EXCEEDED", SpecTimeout(time.Minute)),
+		Entry(nil, "host/insufficient-funds.yaml", "host-decline-approved", "the terminal reported APPROVED, which this scenario forbids", SpecTimeout(time.Minute)),
 	)
 })
-

@@ -38,6 +38,9 @@ var vectors = []struct {
 	{"event", msg(Event, "code", "INCORRECT_PIN", "tries", "2"),
 		"02 45 56 45 4e 54 1c 63 6f 64 65 3d 49 4e 43 4f 52 52 45 43 54 5f 50 49 4e 1c 74 72 69 65 73 3d 32 03 58"},
 	{"key enter", msg(Key, "keys", "E"), "02 4b 45 59 1c 6b 65 79 73 3d 45 03 34"},
+	{"status as first sent by a link", msg(Status, "seq", "1"), "02 53 54 41 54 55 53 1c 73 65 71 3d 31 03 60"},
+	{"sale with seq", msg(Sale, "amount", "1250", "currency", "978", "ref", "A1", "seq", "2"),
+		"02 53 41 4c 45 1c 61 6d 6f 75 6e 74 3d 31 32 35 30 1c 63 75 72 72 65 6e 63 79 3d 39 37 38 1c 72 65 66 3d 41 31 1c 73 65 71 3d 32 03 77"},
 }
 
 func TestEncodeVectors(t *testing.T) {

@@ -139,5 +139,9 @@ func proxied(t *testing.T, aToB, bToA mangler, ra, rb *recorder) (*Link, *Link) 
 	_, am, as := ptyPair(t)
 	_, bm, bs := ptyPair(t)
 	proxy(t, as, bs, aToB, bToA)
-	return newLink(t, am, fast, ra), newLink(t, bm, fast, rb)
+	return newLink(t, am, proxyOpts, ra), newLink(t, bm, proxyOpts, rb)
 }
+
+// proxyOpts leave room for the proxy hop on a loaded machine, so a NAK
+// arrives before the ACK timeout.
+var proxyOpts = LinkOptions{AckTimeout: 250 * time.Millisecond, Retries: 3, InterFrameTimeout: 500 * time.Millisecond}

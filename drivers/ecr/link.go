@@ -150,14 +150,16 @@ func (l *Link) Send(ctx context.Context, m Message) error {
 		for len(l.acks) > 0 { // stale answers belong to nobody
 			<-l.acks
 		}
-		if err := l.write(ctx, raw); err != nil {
-			return fmt.Errorf("ecr %s: send %s: %w", l.Name(), m.Kind, err)
-		}
 		kind := TapFrame
 		if attempt > 0 {
 			kind = TapRetransmit
 		}
+		// Tapped before writing, so the peer's answer never precedes it in
+		// a transcript. A failed write is reported by Send's error.
 		l.tap(TapEvent{Dir: Out, Time: time.Now(), Kind: kind, Raw: raw, Msg: &wire})
+		if err := l.write(ctx, raw); err != nil {
+			return fmt.Errorf("ecr %s: send %s: %w", l.Name(), m.Kind, err)
+		}
 		timer := time.NewTimer(l.opt.AckTimeout)
 		select {
 		case b := <-l.acks:

@@ -32,6 +32,7 @@ func newCard(reader string, sc *scard.Context, h *scard.Card, atr []byte) *card 
 	return &card{reader: reader, sc: sc, h: h, atr: atr, busy: make(chan struct{}, 1)}
 }
 
+// ATR is the answer to reset read at connect time.
 func (c *card) ATR() []byte { return append([]byte(nil), c.atr...) }
 
 // acquire takes the session for one PC/SC call, or fails when ctx ends
@@ -78,7 +79,7 @@ func (c *card) Transmit(ctx context.Context, capdu []byte) ([]byte, error) {
 	case r := <-ch:
 		switch {
 		case r.err != nil:
-			return nil, mapError(c.reader, r.err, true)
+			return nil, toError(c.reader, r.err, true)
 		case len(r.rsp) == 0:
 			return nil, fmt.Errorf("%s: %w", c.reader, ErrEmptyResponse)
 		case len(r.rsp) < 2:
@@ -105,7 +106,7 @@ func (c *card) Status() (Status, error) {
 		if code, ok := err.(scard.Error); ok && (code == scard.ErrRemovedCard || code == scard.ErrNoSmartcard) {
 			return Status{Reader: c.reader}, nil
 		}
-		return Status{Reader: c.reader}, mapError(c.reader, err, true)
+		return Status{Reader: c.reader}, toError(c.reader, err, true)
 	}
 	present := st.State&(scard.Present|scard.Powered|scard.Negotiable|scard.Specific) != 0
 	powered := st.State&(scard.Powered|scard.Negotiable|scard.Specific) != 0
@@ -140,7 +141,7 @@ func (c *card) Disconnect(reset bool) error {
 			if code, ok := err.(scard.Error); ok && (code == scard.ErrRemovedCard || code == scard.ErrNoSmartcard) {
 				return nil // nothing left to disconnect from
 			}
-			return mapError(c.reader, err, true)
+			return toError(c.reader, err, true)
 		}
 		return nil
 	default:

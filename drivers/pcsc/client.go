@@ -31,7 +31,7 @@ func Open() (*Client, error) {
 func establish() (*scard.Context, error) {
 	c, err := scard.EstablishContext()
 	if err != nil {
-		return nil, mapError("pcsc", err, false)
+		return nil, toError(service, err, false)
 	}
 	return c, nil
 }
@@ -52,9 +52,9 @@ func (c *Client) Readers(ctx context.Context) ([]string, error) {
 	}
 	if err != nil {
 		if errors.Is(err, ErrClosed) || ctx.Err() != nil {
-			return nil, fmt.Errorf("pcsc: list readers: %w", err)
+			return nil, fmt.Errorf("%s: list readers: %w", service, err)
 		}
-		return nil, mapError("pcsc", err, false)
+		return nil, toError(service, err, false)
 	}
 	return names, nil
 }
@@ -75,7 +75,7 @@ func (c *Client) Close() error {
 	}
 	err := c.ctx.Release()
 	c.ctx = nil
-	return mapError("pcsc", err, false)
+	return toError(service, err, false)
 }
 
 // callCtx runs fn in a goroutine and returns its result, or ctx's error

@@ -20,8 +20,11 @@ var (
 	ErrIO = errors.New("pcsc: reader I/O failed")
 )
 
+// service names the PC/SC service in errors not about one reader.
+const service = "pcscd"
+
 // mapError turns a PC/SC error into one of the package's sentinels,
-// wrapped with the reader (or "pcsc") name. seen says whether the reader
+// wrapped with the reader (or service) name. seen says whether the reader
 // was known before, turning "unknown reader" into ErrReaderGone.
 func mapError(name string, err error, seen bool) error {
 	if err == nil {
@@ -33,7 +36,9 @@ func mapError(name string, err error, seen bool) error {
 	}
 	var s error
 	switch code {
-	case scard.ErrNoService, scard.ErrServiceStopped:
+	case scard.ErrNoService, scard.ErrServiceStopped, scard.ErrCommError:
+		// pcsc-lite reports a broken socket to pcscd (pcscd stopped
+		// while a call waited) as SCARD_F_COMM_ERROR.
 		s = ErrNoService
 	case scard.ErrNoReadersAvailable, scard.ErrUnknownReader:
 		s = ErrNoReader
@@ -60,4 +65,24 @@ func mapError(name string, err error, seen bool) error {
 		return fmt.Errorf("%s: %w: %v", name, ErrIO, code)
 	}
 	return fmt.Errorf("%s: %w", name, s)
+}
+
+// toError is mapError, except that an error that maps to nothing known
+// (ErrIO) is checked against the service: if pcscd is gone, it is
+// ErrNoService. A dying pcscd makes pcsc-lite report odd codes (seen:
+// SCARD_W_SECURITY_VIOLATION from SCardListReaders).
+func toError(name string, err error, seen bool) error {
+	m := mapError(name, err, seen)
+	if m == nil || !errors.Is(m, ErrIO) {
+		return m
+	}
+	sc, eerr := scard.EstablishContext()
+	if eerr != nil {
+		if code, ok := eerr.(scard.Error); ok && (code == scard.ErrNoService || code == scard.ErrServiceStopped) {
+			return fmt.Errorf("%s: %w (%v)", name, ErrNoService, err)
+		}
+		return m
+	}
+	_ = sc.Release()
+	return m
 }

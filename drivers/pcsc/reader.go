@@ -19,12 +19,15 @@ type reader struct {
 	name   string
 }
 
+// Name is the PC/SC reader name.
 func (r *reader) Name() string { return r.name }
 
+// WaitPresent waits for a card (a mute one counts: Connect then fails).
 func (r *reader) WaitPresent(ctx context.Context) error {
 	return r.wait(ctx, func(s scard.StateFlag) bool { return s&scard.StatePresent != 0 })
 }
 
+// WaitAbsent waits until the reader is empty.
 func (r *reader) WaitAbsent(ctx context.Context) error {
 	return r.wait(ctx, func(s scard.StateFlag) bool { return s&scard.StateEmpty != 0 })
 }
@@ -66,7 +69,7 @@ func (r *reader) wait(ctx context.Context, done func(scard.StateFlag) bool) erro
 		case errors.Is(err, scard.ErrCancelled) && ctx.Err() != nil:
 			return fmt.Errorf("%s: %w", r.name, ctx.Err())
 		default:
-			return mapError(r.name, err, seen)
+			return toError(r.name, err, seen)
 		}
 		ev := states[0].EventState
 		switch {
@@ -114,7 +117,7 @@ func (r *reader) Connect(ctx context.Context) (Card, error) {
 		return newCard(r.name, sc, s.h, s.atr), nil
 	case err := <-errc:
 		_ = sc.Release()
-		return nil, mapError(r.name, err, false)
+		return nil, toError(r.name, err, false)
 	case <-ctx.Done():
 		go func() { // clean up whenever the connect finally returns
 			select {

@@ -28,13 +28,13 @@ func lockPath(addr string) string {
 // silently hold the second connection until the first is removed). It waits
 // until the lock is free or ctx ends (ErrSlotBusy). The lock is an flock on
 // a file in the temp dir, released by the kernel if the process dies.
-func lockSlot(ctx context.Context, addr string) (unlock func(), err error) {
+func lockSlot(ctx context.Context, addr string) (func(), error) {
 	path := lockPath(addr)
 	fd, err := unix.Open(path, unix.O_CREAT|unix.O_RDWR|unix.O_CLOEXEC, 0o666)
 	if err != nil {
 		return nil, fmt.Errorf("%s: lock %s: %w", addr, path, err)
 	}
-	unlock = func() {
+	unlock := func() {
 		_ = unix.Flock(fd, unix.LOCK_UN)
 		_ = unix.Close(fd)
 	}

@@ -44,20 +44,31 @@ type Slot struct {
 //
 // Only one poshil card can be in a slot on a host: if another holds it,
 // Insert waits until it is removed or ctx ends (ErrSlotBusy). A slot on
-// another host is only guarded against cards of this host. Nothing is
+// another host is only guarded against cards of this host. To keep a slot
+// across several cards (and while it is empty), use Reserve. Nothing is
 // recorded: APDUs pass through untouched and unlogged.
 func Insert(ctx context.Context, addr string, card Card) (*Slot, error) {
-	if card == nil {
-		return nil, fmt.Errorf("%s: %w: nil card", addr, ErrCardPulled)
-	}
 	unlock, err := lockSlot(ctx, addr)
 	if err != nil {
 		return nil, err
 	}
+	s, err := dial(ctx, addr, card, unlock)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	return s, nil
+}
+
+// dial connects card to the slot at addr and serves it in a goroutine;
+// out (if not nil) runs once the card is out of the slot.
+func dial(ctx context.Context, addr string, card Card, out func()) (*Slot, error) {
+	if card == nil {
+		return nil, fmt.Errorf("%s: %w: nil card", addr, ErrCardPulled)
+	}
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		unlock()
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("%s: %w", addr, ctx.Err())
 		}
@@ -70,8 +81,10 @@ func Insert(ctx context.Context, addr string, card Card) (*Slot, error) {
 	}
 	if err != nil {
 		_ = conn.Close()
-		unlock()
 		return nil, fmt.Errorf("%s: %w", addr, err)
+	}
+	if out == nil {
+		out = func() {}
 	}
 	cardCtx, cancel := context.WithCancel(ctx)
 	s := &Slot{
@@ -82,12 +95,12 @@ func Insert(ctx context.Context, addr string, card Card) (*Slot, error) {
 		attached: make(chan struct{}),
 	}
 	s.stop = context.AfterFunc(ctx, func() { _ = s.conn.Close() })
-	go s.run(cardCtx, ctx, rc, card, unlock)
+	go s.run(cardCtx, ctx, rc, card, out)
 	return s, nil
 }
 
 // run serves the card and records why it stopped.
-func (s *Slot) run(cardCtx, ctx context.Context, rc syscall.RawConn, card Card, unlock func()) {
+func (s *Slot) run(cardCtx, ctx context.Context, rc syscall.RawConn, card Card, out func()) {
 	r := bufio.NewReaderSize(&ackReader{s: s, rc: rc}, 4096)
 	w := &deadlineWriter{conn: s.conn}
 	err := serve(cardCtx, r, w, card)
@@ -95,7 +108,7 @@ func (s *Slot) run(cardCtx, ctx context.Context, rc syscall.RawConn, card Card, 
 	s.stop()
 	s.cancel()
 	_ = s.conn.Close()
-	unlock()
+	out()
 	s.mu.Lock()
 	switch {
 	case s.removed:
@@ -159,6 +172,7 @@ type ackReader struct {
 	rc syscall.RawConn
 }
 
+// Read sets TCP_QUICKACK, then reads.
 func (a *ackReader) Read(p []byte) (int, error) {
 	if err := setQuickAck(a.rc); err != nil && !errors.Is(err, net.ErrClosed) {
 		return 0, err
@@ -173,6 +187,7 @@ func (a *ackReader) Read(p []byte) (int, error) {
 // deadlineWriter bounds every write to vpcd.
 type deadlineWriter struct{ conn *net.TCPConn }
 
+// Write writes p within writeTimeout.
 func (w *deadlineWriter) Write(p []byte) (int, error) {
 	if err := w.conn.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
 		return 0, err
