@@ -11,6 +11,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// lockDir holds the slot lock files (tests point it elsewhere).
+var lockDir = os.TempDir()
+
 // lockPath is the host-wide lock file of a slot address.
 func lockPath(addr string) string {
 	name := strings.Map(func(r rune) rune {
@@ -20,7 +23,7 @@ func lockPath(addr string) string {
 		}
 		return '_'
 	}, addr)
-	return filepath.Join(os.TempDir(), "poshil-vpcd-"+name+".lock")
+	return filepath.Join(lockDir, "poshil-vpcd-"+name+".lock")
 }
 
 // lockSlot takes the host-wide lock of a slot so that two poshil cards are
