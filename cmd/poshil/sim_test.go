@@ -41,7 +41,9 @@ func TestSimCardWithOpenSC(t *testing.T) {
 	simCtx, stopSim := context.WithCancel(ctx)
 	var out, errOut syncBuffer
 	done := make(chan int, 1)
-	go func() { done <- cmdSim(simCtx, []string{"card", "--profile", "visa-credit", "--slot", "1"}, &out, &errOut) }()
+	go func() {
+		done <- cmdSim(simCtx, []string{"card", "--profile", "visa-credit", "--slot", "1"}, &out, &errOut)
+	}()
 	defer func() {
 		stopSim()
 		select {
