@@ -19,6 +19,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 	"gopkg.in/yaml.v3"
 
+	"github.com/poshil/poshil/harness/fault"
 	"github.com/poshil/poshil/harness/outcome"
 	"github.com/poshil/poshil/harness/yamldoc"
 )
@@ -33,7 +34,10 @@ type Scenario struct {
 	Labels      []string      `yaml:"labels"`
 	Card        Ref           `yaml:"card"`
 	Timeout     time.Duration `yaml:"timeout"`
-	Steps       []Step        `yaml:"steps"`
+	// Faults are armed when the scenario starts (after the DUT is up);
+	// each fires on its own trigger.
+	Faults []fault.Spec `yaml:"faults"`
+	Steps  []Step       `yaml:"steps"`
 	Expect      Expect        `yaml:"expect"`
 
 	// File is where the scenario was loaded from.
@@ -53,6 +57,9 @@ type Expect struct {
 	Never []outcome.Code `yaml:"never"`
 	// Host states what the acquirer host must have seen.
 	Host *HostExpect `yaml:"host"`
+	// Fields are RESULT fields that must have these values, e.g.
+	// {entry: fallback}.
+	Fields map[string]string `yaml:"fields"`
 }
 
 // HostExpect is checked against the emulated host's journal and ledger.
@@ -122,8 +129,20 @@ func (s *Scenario) Check(n *yaml.Node) error {
 	}
 	needsCard := false
 	for _, st := range s.Steps {
-		if st.Insert != nil || st.PIN != nil {
+		if st.Insert != nil || st.PIN != nil || st.Swipe != nil {
 			needsCard = true
+		}
+	}
+	ids := map[string]bool{}
+	for _, f := range s.Faults {
+		ids[f.ID] = true
+	}
+	for _, st := range s.Steps {
+		if st.Inject != nil {
+			ids[st.Inject.ID] = true
+		}
+		if st.Clear != nil && !ids[*st.Clear] {
+			add(n, "step at %d:%d clears %q, but no fault with that id is armed before it", st.Line, st.Col, *st.Clear)
 		}
 	}
 	if needsCard && s.Card.Name == "" {

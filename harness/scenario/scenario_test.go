@@ -46,7 +46,7 @@ func TestParseGood(t *testing.T) {
 func TestParseErrors(t *testing.T) {
 	tests := []struct{ name, doc, want string }{
 		{"unknown top key", "name: a\nsteps: [{sale: 1}]\nexpect: {outcome: APPROVED}\ncolour: red\n", "s.yaml:4:1: unknown key \"colour\""},
-		{"unknown step", "name: a\nsteps:\n  - swipe: now\nexpect: {outcome: APPROVED}\n", "s.yaml:3:5: unknown key \"swipe\" in step"},
+		{"unknown step", "name: a\nsteps:\n  - tap: now\nexpect: {outcome: APPROVED}\n", "s.yaml:3:5: unknown key \"tap\" in step"},
 		{"two actions", "name: a\nsteps:\n  - {sale: 1, key: enter}\nexpect: {outcome: APPROVED}\n", "s.yaml:3:5: a step is one action"},
 		{"bad amount", "name: a\nsteps:\n  - sale: 1.234\nexpect: {outcome: APPROVED}\n", "s.yaml:3:11: amount \"1.234\""},
 		{"unknown outcome", "name: a\nsteps: [{sale: 1}]\nexpect: {outcome: APPROVD}\n", "s.yaml:3:19: unknown outcome \"APPROVD\""},

@@ -8,6 +8,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/poshil/poshil/harness/fault"
 	"github.com/poshil/poshil/harness/outcome"
 	"github.com/poshil/poshil/harness/yamldoc"
 )
@@ -30,6 +31,17 @@ type Step struct {
 	Key *string `yaml:"key"`
 	// Expect waits for the terminal to report a code (event or result).
 	Expect *Report `yaml:"expect"`
+	// Swipe swipes the scenario's card through the MSR: `swipe: true`.
+	Swipe *bool `yaml:"swipe"`
+	// Inject arms a fault now (it fires on its own trigger).
+	Inject *fault.Spec `yaml:"inject"`
+	// Clear clears the fault with this id.
+	Clear *string `yaml:"clear"`
+	// Last asks the terminal for its last transaction (after a line cut)
+	// and checks the answer.
+	Last *Report `yaml:"last"`
+	// Wait lets time pass, for faults timed relative to it.
+	Wait *time.Duration `yaml:"wait"`
 
 	// Line and Col locate the step in its file, for messages.
 	Line, Col int `yaml:"-"`
@@ -45,7 +57,7 @@ func (s *Step) UnmarshalYAML(n *yaml.Node) error {
 	*s = Step(p)
 	s.Line, s.Col = n.Line, n.Column
 	if n.Kind == yaml.MappingNode && len(n.Content) != 2 {
-		return yamldoc.At(n, "a step is one action (sale, insert, remove, display, pin, key, expect); this one has %d", len(n.Content)/2)
+		return yamldoc.At(n, "a step is one action (%s); this one has %d", strings.Join(actions, ", "), len(n.Content)/2)
 	}
 	if s.Insert != nil && *s.Insert != "chip" {
 		return yamldoc.At(n.Content[1], "insert: want chip, got %q", *s.Insert)
@@ -60,6 +72,9 @@ func (s *Step) UnmarshalYAML(n *yaml.Node) error {
 	}
 	return nil
 }
+
+// actions are the step keys, for messages.
+var actions = []string{"sale", "insert", "remove", "swipe", "display", "pin", "key", "expect", "last", "inject", "clear", "wait"}
 
 // Name is the step's action, for logs.
 func (s *Step) Name() string {
@@ -78,6 +93,16 @@ func (s *Step) Name() string {
 		return "press " + *s.Key
 	case s.Expect != nil:
 		return "expect " + string(s.Expect.Outcome)
+	case s.Swipe != nil:
+		return "swipe card"
+	case s.Inject != nil:
+		return "inject " + s.Inject.String()
+	case s.Clear != nil:
+		return "clear " + *s.Clear
+	case s.Last != nil:
+		return "ask for the last transaction, expect " + string(s.Last.Outcome)
+	case s.Wait != nil:
+		return "wait " + s.Wait.String()
 	}
 	return "empty step"
 }
