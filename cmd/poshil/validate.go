@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/poshil/poshil/harness/bench"
+	"github.com/poshil/poshil/harness/fault"
 	"github.com/poshil/poshil/harness/runner"
 	"github.com/poshil/poshil/harness/scenario"
 	"github.com/poshil/poshil/harness/verdict"
@@ -17,13 +19,25 @@ import (
 // cmdValidate checks scenario and bench files without a bench: every
 // problem as file:line:col: message, exit 3 if any.
 func cmdValidate(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: poshil validate FILE...")
+	fs := flag.NewFlagSet("poshil validate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	benchFile := fs.String("bench", "", "check scenarios against this bench's parts (default: the emulated bench)")
+	if err := fs.Parse(args); err != nil {
 		return verdict.ExitInvalid
 	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "usage: poshil validate [--bench FILE] FILE...")
+		return verdict.ExitInvalid
+	}
+	b, err := loadBench(*benchFile)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return verdict.ExitInvalid
+	}
+	parts := runner.BenchParts(b)
 	bad := 0
-	for _, path := range args {
-		if err := validateFile(path); err != nil {
+	for _, path := range fs.Args() {
+		if err := validateFile(path, parts); err != nil {
 			fmt.Fprintln(stderr, err)
 			bad++
 			continue
@@ -36,7 +50,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func validateFile(path string) error {
+func validateFile(path string, parts []fault.Part) error {
 	if isBenchFile(path) {
 		_, err := bench.Load(path)
 		return err
@@ -45,7 +59,7 @@ func validateFile(path string) error {
 	if err != nil {
 		return err
 	}
-	return runner.CheckScenario(sc, true, true)
+	return runner.CheckScenario(sc, parts)
 }
 
 // isBenchFile sniffs the top-level keys: a bench has dut/ecr/host, a

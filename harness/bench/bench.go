@@ -25,6 +25,7 @@ type Bench struct {
 	Description string `yaml:"description"`
 	Card        Card   `yaml:"card"`
 	ECR         Line   `yaml:"ecr"`
+	MSR         *Line  `yaml:"msr"`
 	Host        Host   `yaml:"host"`
 	DUT         DUT    `yaml:"dut"`
 
@@ -52,6 +53,8 @@ type Line struct {
 }
 
 // Emulated reports whether the line is a pty pair made by the harness.
+// An emulated line always runs through poshil's line proxy, so line faults
+// (cut, bit errors, delay) work on it.
 func (l Line) Emulated() bool { return l.Port == "emulated" }
 
 // Host is the acquirer the DUT sends authorisations to.
@@ -60,6 +63,9 @@ type Host struct {
 	Emulated *EmulatedHost `yaml:"emulated"`
 	// Address is a real test host (host:port); then no ledger checks.
 	Address string `yaml:"address"`
+	// Proxy puts poshil's TCP fault proxy between the DUT and the host,
+	// so network faults work; the DUT is given the proxy's address.
+	Proxy bool `yaml:"proxy"`
 }
 
 // EmulatedHost configures the emulated acquirer.
@@ -84,7 +90,7 @@ type DUT struct {
 type Process struct {
 	// Command is argv; a bare name is looked up beside the poshil binary,
 	// then in $POSHIL_BIN, then on $PATH. Placeholders: {config} {ecr}
-	// {reader} {host} {journal} {workdir}.
+	// {msr} {reader} {host} {journal} {supply} {workdir}.
 	Command []string `yaml:"command"`
 	// Config, when set, is written as JSON to {config} with placeholders
 	// in its string values expanded.
@@ -92,7 +98,7 @@ type Process struct {
 }
 
 // Placeholders that Process.Command and Process.Config may use.
-var Placeholders = []string{"{config}", "{ecr}", "{reader}", "{host}", "{journal}", "{workdir}"}
+var Placeholders = []string{"{config}", "{ecr}", "{msr}", "{reader}", "{host}", "{journal}", "{supply}", "{workdir}"}
 
 // Check validates the bench as a whole.
 func (b *Bench) Check(n *yaml.Node) error {
@@ -110,6 +116,9 @@ func (b *Bench) Check(n *yaml.Node) error {
 		if _, _, err := net.SplitHostPort(b.Card.Emulator); err != nil {
 			add("card.emulator %q: want host:port of a vpcd slot", b.Card.Emulator)
 		}
+	}
+	if b.MSR != nil && b.MSR.Port == "" {
+		add("msr.port: a device path, or \"emulated\" for a pseudo-terminal pair")
 	}
 	if b.ECR.Port == "" {
 		add("ecr.port: a device path, or \"emulated\" for a pseudo-terminal pair")

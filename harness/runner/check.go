@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -57,6 +58,11 @@ func (ru *run) checkFinal(ctx context.Context) (string, error) {
 	}
 	if err := checkTries(exp.TriesLeft, res.msg); err != nil {
 		return code, err
+	}
+	for _, k := range slices.Sorted(maps.Keys(exp.Fields)) {
+		if got, _ := res.msg.Get(k); got != exp.Fields[k] {
+			return code, fmt.Errorf("expected RESULT %s=%s, got %s=%q", k, exp.Fields[k], k, got)
+		}
 	}
 	if exp.Within > 0 && !ru.firstAt.IsZero() {
 		if took := res.at.Sub(ru.firstAt); took > exp.Within {

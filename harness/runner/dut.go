@@ -34,7 +34,7 @@ type process struct {
 
 // startProcess expands placeholders, writes the config file and starts the
 // DUT. Failing to start is a bench error: the rig could not run the DUT.
-func startProcess(p *bench.Process, vars map[string]string, extraArgs []string, lookup func(string) (string, error)) (*process, error) {
+func startProcess(p *bench.Process, vars map[string]string, extraArgs []string, lookup func(string) (string, error), prev *process) (*process, error) {
 	if p.Config != nil {
 		cfg := expandAny(p.Config, vars)
 		data, err := json.MarshalIndent(cfg, "", "  ")
@@ -58,6 +58,9 @@ func startProcess(p *bench.Process, vars map[string]string, extraArgs []string, 
 	cmd.Dir = vars["{workdir}"]
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out := &boundedBuffer{limit: dutLogLimit}
+	if prev != nil {
+		out = prev.out // one log across restarts
+	}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return nil, verdict.Bench("dut", fmt.Errorf("start %s: %w", path, err))
@@ -77,6 +80,19 @@ func (p *process) exited() (bool, error) {
 		return true, p.err
 	default:
 		return false, nil
+	}
+}
+
+// kill ends the process group at once (SIGKILL), as a power cut does, and
+// waits (bounded) until it is gone.
+func (p *process) kill() {
+	if done, _ := p.exited(); done {
+		return
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	select {
+	case <-p.done:
+	case <-time.After(stopGrace):
 	}
 }
 

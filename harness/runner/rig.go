@@ -17,6 +17,7 @@ import (
 	"github.com/poshil/poshil/drivers/serial"
 	"github.com/poshil/poshil/fixtures/acquirer"
 	"github.com/poshil/poshil/harness/bench"
+	"github.com/poshil/poshil/harness/fault"
 	"github.com/poshil/poshil/harness/verdict"
 )
 
@@ -43,6 +44,9 @@ type Rig struct {
 	ecrPTY   *serial.PTY
 	ecrPort  serial.Port
 	workdir  string
+	// parts are the fault-facing parts beyond card, host and DUT (msr,
+	// supply, line, network), as their packages' types.
+	parts map[fault.Part]any
 }
 
 // Up opens every part of b. Any failure is a bench error naming the part;
@@ -51,7 +55,7 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 	if opts.Lookup == nil {
 		opts.Lookup = lookupCommand
 	}
-	r := &Rig{Bench: b, opts: opts}
+	r := &Rig{Bench: b, opts: opts, parts: map[fault.Part]any{}}
 	defer func() {
 		if err != nil {
 			r.Close()
@@ -133,3 +137,41 @@ func (r *Rig) ecrPath() string {
 	}
 	return r.Bench.ECR.Port
 }
+
+// BenchParts lists what a bench has for faults to act on.
+func BenchParts(b *bench.Bench) []fault.Part {
+	var ps []fault.Part
+	if b.Card.Emulator != "" {
+		ps = append(ps, fault.PartCard)
+	}
+	if b.Host.Emulated != nil {
+		ps = append(ps, fault.PartHost)
+	}
+	if b.DUT.Process != nil {
+		ps = append(ps, fault.PartDUT)
+	}
+	if b.MSR != nil && b.MSR.Emulated() {
+		ps = append(ps, fault.PartMSR)
+	}
+	if b.ECR.Emulated() {
+		ps = append(ps, fault.PartLine)
+	}
+	if b.Host.Proxy {
+		ps = append(ps, fault.PartNetwork)
+	}
+	return ps
+}
+
+// msrPath is what the DUT opens for the MSR line, or "".
+func (r *Rig) msrPath() string {
+	if r.Bench.MSR == nil {
+		return ""
+	}
+	return r.Bench.MSR.Port
+}
+
+// dutHostAddr is the host address the DUT is given.
+func (r *Rig) dutHostAddr() string { return r.hostAddr }
+
+// supplyPath is the emulated supply's state file, or "".
+func (r *Rig) supplyPath() string { return "" }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/poshil/poshil/drivers/vpcd"
 	"github.com/poshil/poshil/fixtures/cards"
 	"github.com/poshil/poshil/fixtures/emvcard"
+	"github.com/poshil/poshil/harness/fault"
 	"github.com/poshil/poshil/harness/scenario"
 	"github.com/poshil/poshil/harness/verdict"
 	"github.com/poshil/poshil/harness/yamldoc"
@@ -30,7 +32,10 @@ type run struct {
 	rec     *recorder
 
 	dut     *process
+	dutVars map[string]string
 	sess    *session
+	sched   *fault.Schedule
+	target  *target
 	stopRx  context.CancelFunc
 	slot    *vpcd.Slot
 	cursor  int       // next message a step looks at
@@ -82,14 +87,42 @@ func (r *Rig) Run(ctx context.Context, sc *scenario.Scenario) (res verdict.Resul
 // CheckScenario checks what a scenario names against the shelf and this
 // bench, so a scenario the bench cannot run is INVALID, not FAIL.
 func (r *Rig) CheckScenario(sc *scenario.Scenario) error {
-	return CheckScenario(sc, r.Bench.Card.Emulator != "", r.host != nil)
+	return CheckScenario(sc, r.Parts())
+}
+
+// Parts lists what this bench has for faults to act on.
+func (r *Rig) Parts() []fault.Part {
+	return BenchParts(r.Bench)
 }
 
 // CheckScenario checks what a scenario names against the shelf and a bench's
-// abilities: whether it can present emulated cards and whether its host is
-// emulated (needed for host expectations). Errors are file:line:col.
-func CheckScenario(sc *scenario.Scenario, canEmulateCards, emulatedHost bool) error {
+// parts (see BenchParts): cards exist, the bench can present emulated cards,
+// its host is emulated for host expectations, and it has every part the
+// scenario's faults need. Errors are file:line:col.
+func CheckScenario(sc *scenario.Scenario, parts []fault.Part) error {
+	has := func(p fault.Part) bool { return slices.Contains(parts, p) }
+	canEmulateCards, emulatedHost := has(fault.PartCard), has(fault.PartHost)
 	var errs []error
+	checkFault := func(spec *fault.Spec) {
+		for _, need := range fault.NeedsOf(spec.Fault) {
+			if !has(need) {
+				errs = append(errs, &yamldoc.Error{Pos: yamldoc.Pos{File: sc.File, Line: spec.Line, Col: spec.Col},
+					Msg: fmt.Sprintf("fault %s needs the bench's %s, which this bench does not have (%v)", spec.Name, need, fault.ErrUnsupported)})
+			}
+		}
+	}
+	for i := range sc.Faults {
+		checkFault(&sc.Faults[i])
+	}
+	for _, st := range sc.Steps {
+		if st.Inject != nil {
+			checkFault(st.Inject)
+		}
+		if st.Swipe != nil && !has(fault.PartMSR) {
+			errs = append(errs, &yamldoc.Error{Pos: yamldoc.Pos{File: sc.File, Line: st.Line, Col: st.Col},
+				Msg: "swipe needs a bench with an emulated magstripe reader (msr)"})
+		}
+	}
 	if sc.Card.Name != "" {
 		if _, err := cards.Lookup(sc.Card.Name); err != nil {
 			errs = append(errs, sc.Card.Errorf(sc.File, "%v", err))
@@ -129,6 +162,11 @@ func (ru *run) execute(ctx context.Context) (string, error) {
 	if err := ru.boot(ctx); err != nil {
 		return "", err
 	}
+	for i := range ru.sc.Faults {
+		if err := ru.sched.Arm(ctx, &ru.sc.Faults[i]); err != nil {
+			return "", verdict.Bench("fault "+ru.sc.Faults[i].Name, err)
+		}
+	}
 	for i := range ru.sc.Steps {
 		st := &ru.sc.Steps[i]
 		ru.rec.add("poshil", fmt.Sprintf("step %d: %s", i+1, st.Name()))
@@ -139,7 +177,11 @@ func (ru *run) execute(ctx context.Context) (string, error) {
 			return ru.finalCode(), fmt.Errorf("step %d (%s:%d:%d, %s): %w", i+1, ru.sc.File, st.Line, st.Col, st.Name(), err)
 		}
 	}
-	return ru.checkFinal(ctx)
+	code, err := ru.checkFinal(ctx)
+	if ferr := ru.sched.Err(); ferr != nil && err == nil {
+		return code, verdict.Bench("fault injection", ferr)
+	}
+	return code, err
 }
 
 // boot starts the DUT (when the bench starts it) and waits for READY.
@@ -164,28 +206,56 @@ func (ru *run) boot(ctx context.Context) error {
 	ru.stopRx = stop
 	go ru.sess.receive(rctx)
 
-	if p := r.Bench.DUT.Process; p != nil {
+	ru.target = &target{ru: ru}
+	ru.target.card = &cardSide{ru: ru}
+	ru.sched = fault.NewSchedule(context.WithoutCancel(ctx), ru.target)
+	ru.sess.onMessage = func(m ecr.Message) {
+		text, _ := m.Get("text")
+		ru.sched.Notify(fault.Event{Kind: fault.EventECR, ECR: string(m.Kind), Text: text})
+	}
+	if r.Bench.DUT.Process != nil {
 		dir, err := os.MkdirTemp(r.workdir, "scenario-")
 		if err != nil {
 			return verdict.Bench("workdir", err)
 		}
-		vars := map[string]string{
+		ru.dutVars = map[string]string{
 			"{config}":  filepath.Join(dir, "dut-config.json"),
 			"{ecr}":     r.ecrPath(),
+			"{msr}":     r.msrPath(),
 			"{reader}":  r.Bench.Card.Reader,
-			"{host}":    r.hostAddr,
+			"{host}":    r.dutHostAddr(),
 			"{journal}": filepath.Join(dir, "journal"),
+			"{supply}":  r.supplyPath(),
 			"{workdir}": dir,
 		}
-		ru.dut, err = startProcess(p, vars, r.opts.DUTArgs, r.opts.Lookup)
-		if err != nil {
+		if err := ru.startDUT(); err != nil {
 			return err
 		}
-		ru.sess.dutDone = ru.dut.done
-		ru.rec.add("poshil", fmt.Sprintf("DUT started: pid %d", ru.dut.cmd.Process.Pid))
 	} else if err := ru.sess.send(ctx, ecr.Message{Kind: ecr.Status}); err != nil {
 		return err
 	}
+	return ru.waitReady(ctx)
+}
+
+// startDUT starts the DUT process (again, after a power cut).
+func (ru *run) startDUT() error {
+	if ru.dut != nil {
+		ru.dut.stop()
+	}
+	p := ru.rig.Bench.DUT.Process
+	dut, err := startProcess(p, ru.dutVars, ru.rig.opts.DUTArgs, ru.rig.opts.Lookup, ru.dut)
+	if err != nil {
+		return err
+	}
+	ru.dut = dut
+	ru.sess.setDUTDone(dut.done)
+	ru.rec.add("poshil", fmt.Sprintf("DUT started: pid %d", dut.cmd.Process.Pid))
+	return nil
+}
+
+// waitReady waits for the DUT's next READY within the boot timeout.
+func (ru *run) waitReady(ctx context.Context) error {
+	r := ru.rig
 	bctx, cancel := context.WithTimeout(ctx, r.Bench.DUT.BootTimeout)
 	defer cancel()
 	_, err := ru.sess.waitFor(bctx, &ru.cursor, "READY", func(m ecr.Message) (bool, error) {
@@ -219,6 +289,11 @@ func (ru *run) tap(ev ecr.TapEvent) {
 func (ru *run) safe(parent context.Context) {
 	ctx, cancel := cleanupContext(parent)
 	defer cancel()
+	if ru.sched != nil {
+		if err := ru.sched.ClearAll(ctx); err != nil {
+			ru.rec.add("poshil", "safe state: clearing faults: "+err.Error())
+		}
+	}
 	if ru.slot != nil {
 		if err := ru.slot.Remove(); err != nil {
 			ru.rec.add("poshil", "safe state: card removal: "+err.Error())

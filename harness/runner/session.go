@@ -33,6 +33,16 @@ type session struct {
 	done    chan struct{}
 	// dutDone closes when a DUT process started for the scenario exits.
 	dutDone <-chan struct{}
+	// onMessage sees every message from the DUT as it arrives (fault
+	// triggers), before any waiter does.
+	onMessage func(ecr.Message)
+}
+
+// setDUTDone watches a (re)started DUT process.
+func (s *session) setDUTDone(done <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dutDone = done
 }
 
 func newSession(link *ecr.Link, rec *recorder) *session {
@@ -45,6 +55,9 @@ func (s *session) receive(ctx context.Context) {
 	defer close(s.done)
 	for {
 		m, err := s.link.Receive(ctx)
+		if err == nil && s.onMessage != nil {
+			s.onMessage(m) // outside the lock: a trigger may inject a fault
+		}
 		s.mu.Lock()
 		if err != nil {
 			if ctx.Err() == nil {
@@ -102,15 +115,19 @@ func (s *session) waitFor(ctx context.Context, from *int, what string, match fun
 				return m, nil
 			}
 		}
-		changed, recvErr := s.changed, s.recvErr
+		changed, recvErr, dutDone := s.changed, s.recvErr, s.dutDone
 		s.mu.Unlock()
 		if recvErr != nil {
 			return ecr.Message{}, verdict.Bench("ecr line", fmt.Errorf("while waiting for %s: %w", what, recvErr))
 		}
 		select {
 		case <-changed:
-		case <-s.dutDone:
-			s.dutDone = nil // report once; later waits see the messages so far
+		case <-dutDone:
+			s.mu.Lock()
+			if s.dutDone == dutDone {
+				s.dutDone = nil // report once; later waits see the messages so far
+			}
+			s.mu.Unlock()
 			return ecr.Message{}, fmt.Errorf("no %s: the terminal process ended", what)
 		case <-ctx.Done():
 			return ecr.Message{}, fmt.Errorf("no %s from the terminal: %w", what, ctx.Err())

@@ -10,6 +10,7 @@ import (
 	"github.com/poshil/poshil/drivers/ecr"
 	"github.com/poshil/poshil/drivers/vpcd"
 	"github.com/poshil/poshil/fixtures/emvcard"
+	"github.com/poshil/poshil/harness/fault"
 	"github.com/poshil/poshil/harness/scenario"
 	"github.com/poshil/poshil/harness/verdict"
 )
@@ -33,16 +34,7 @@ func (ru *run) step(ctx context.Context, st *scenario.Step) error {
 	case st.Insert != nil:
 		return ru.insert(ctx)
 	case st.Remove != nil:
-		if ru.slot == nil {
-			return nil
-		}
-		err := ru.slot.Remove()
-		ru.slot = nil
-		ru.rec.add("card", "removed")
-		if err != nil {
-			return verdict.Bench("card emulator", err)
-		}
-		return nil
+		return ru.removeCard()
 	case st.Display != nil:
 		return ru.waitDisplay(ctx, st.Display)
 	case st.PIN != nil:
@@ -60,6 +52,29 @@ func (ru *run) step(ctx context.Context, st *scenario.Step) error {
 		return ru.sess.send(ctx, ecr.Message{Kind: ecr.Key, Fields: []ecr.Field{{Key: "keys", Value: string(k)}}})
 	case st.Expect != nil:
 		return ru.expectReport(ctx, st.Expect)
+	case st.Inject != nil:
+		if err := ru.sched.Arm(ctx, st.Inject); err != nil {
+			return verdict.Bench("fault "+st.Inject.Name, err)
+		}
+		return nil
+	case st.Clear != nil:
+		if err := ru.sched.Clear(ctx, *st.Clear); err != nil {
+			return verdict.Bench("fault "+*st.Clear, err)
+		}
+		return nil
+	case st.Wait != nil:
+		t := time.NewTimer(*st.Wait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	case st.Last != nil:
+		return ru.askLast(ctx, st.Last)
+	case st.Swipe != nil:
+		return ru.swipe(ctx)
 	}
 	return fmt.Errorf("empty step")
 }
@@ -73,6 +88,7 @@ func (ru *run) insert(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("card %s: %w", ru.sc.Card.Name, err)
 	}
+	ru.target.card.install(card)
 	slot, err := vpcd.Insert(ctx, ru.rig.Bench.Card.Emulator, card)
 	if err != nil {
 		return verdict.Bench("card emulator "+ru.rig.Bench.Card.Emulator, err)
@@ -169,4 +185,64 @@ func wrongPIN(pin string) string {
 		b[i] = '0' + (c-'0'+1)%10
 	}
 	return string(b)
+}
+
+// removeCard takes the card out of the emulator slot, if one is in.
+func (ru *run) removeCard() error {
+	if ru.slot == nil {
+		return nil
+	}
+	err := ru.slot.Remove()
+	ru.slot = nil
+	ru.rec.add("card", "removed")
+	if err != nil {
+		return verdict.Bench("card emulator", err)
+	}
+	return nil
+}
+
+// askLast sends LAST and checks the terminal's answer against want.
+func (ru *run) askLast(ctx context.Context, want *scenario.Report) error {
+	if err := ru.sess.send(ctx, ecr.Message{Kind: ecr.Last}); err != nil {
+		return err
+	}
+	within := want.Within
+	if within == 0 {
+		within = defaultDisplayWait
+	}
+	wctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	m, err := ru.sess.waitFor(wctx, &ru.cursor, "answer to LAST", func(m ecr.Message) (bool, error) {
+		last, _ := m.Get("last")
+		return m.Kind == ecr.Result && last == "1", nil
+	})
+	if err != nil {
+		return ru.dutError(err)
+	}
+	if code, _ := m.Get("code"); code != string(want.Outcome) {
+		return fmt.Errorf("last transaction: expected %s, the terminal says %s", want.Outcome, reportText(m))
+	}
+	return checkTries(want.TriesLeft, m)
+}
+
+// swipe swipes the scenario's card through the emulated MSR.
+func (ru *run) swipe(ctx context.Context) error {
+	return fmt.Errorf("swipe: %w: the emulated MSR is not wired in yet", verdict.ErrBench)
+}
+
+// recordAPDU adds one exchange to the transcript: the header and the status
+// word only, so no PAN, PIN block or track data reaches evidence.
+func (ru *run) recordAPDU(cmd emvcard.Command, resp []byte, err error) {
+	name := fmt.Sprintf("INS %02X", cmd.INS)
+	for n, ins := range fault.Commands {
+		if ins == cmd.INS {
+			name = n
+		}
+	}
+	switch {
+	case err != nil:
+		ru.rec.add("card", fmt.Sprintf("%s %02X%02X%02X%02X -> no answer (%v)", name, cmd.CLA, cmd.INS, cmd.P1, cmd.P2, err))
+	case len(resp) >= 2:
+		ru.rec.add("card", fmt.Sprintf("%s %02X%02X%02X%02X -> %d bytes, SW %X", name, cmd.CLA, cmd.INS, cmd.P1, cmd.P2, len(resp)-2, resp[len(resp)-2:]))
+	}
 }

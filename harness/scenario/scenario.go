@@ -38,7 +38,7 @@ type Scenario struct {
 	// each fires on its own trigger.
 	Faults []fault.Spec `yaml:"faults"`
 	Steps  []Step       `yaml:"steps"`
-	Expect      Expect        `yaml:"expect"`
+	Expect Expect       `yaml:"expect"`
 
 	// File is where the scenario was loaded from.
 	File string `yaml:"-"`

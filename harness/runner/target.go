@@ -1,0 +1,157 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/poshil/poshil/fixtures/acquirer"
+	"github.com/poshil/poshil/fixtures/emvcard"
+	"github.com/poshil/poshil/harness/fault"
+)
+
+// target is the live bench as one scenario's faults see it.
+type target struct {
+	ru   *run
+	card *cardSide
+}
+
+var _ fault.Target = (*target)(nil)
+
+func (t *target) Card() fault.CardSide {
+	if t.ru.rig.Bench.Card.Emulator == "" {
+		return nil
+	}
+	return t.card
+}
+
+func (t *target) Host() *acquirer.Server { return t.ru.rig.host }
+
+func (t *target) DUT() fault.DUTSide {
+	if t.ru.rig.Bench.DUT.Process == nil {
+		return nil
+	}
+	return dutSide{t.ru}
+}
+
+func (t *target) Part(p fault.Part) any {
+	if v, ok := t.ru.rig.parts[p]; ok {
+		return v
+	}
+	return nil
+}
+
+func (t *target) Note(format string, args ...any) {
+	t.ru.rec.add("fault", fmt.Sprintf(format, args...))
+}
+
+// cardSide composes fault hooks on the emulated card. One dynamic
+// interceptor is installed on each inserted card; it reads the current hook
+// list at every APDU, so a fault injected by a trigger on an APDU acts on
+// that very APDU.
+type cardSide struct {
+	ru *run
+
+	mu     sync.Mutex
+	hooks  []hookEntry // oldest first
+	nextID int
+}
+
+type hookEntry struct {
+	id int
+	h  emvcard.Hooks
+}
+
+// AddHooks installs h on the current and later cards.
+func (c *cardSide) AddHooks(h emvcard.Hooks) (remove func()) {
+	c.mu.Lock()
+	c.nextID++
+	id := c.nextID
+	c.hooks = append(c.hooks, hookEntry{id: id, h: h})
+	c.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			for i, e := range c.hooks {
+				if e.id == id {
+					c.hooks = append(c.hooks[:i:i], c.hooks[i+1:]...)
+					return
+				}
+			}
+		})
+	}
+}
+
+// Pull removes the card now.
+func (c *cardSide) Pull(ctx context.Context) error {
+	return c.ru.removeCard()
+}
+
+func (c *cardSide) snapshot() []hookEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]hookEntry(nil), c.hooks...)
+}
+
+// install puts the dynamic hooks on a card about to be inserted.
+func (c *cardSide) install(card *emvcard.Card) {
+	card.SetHooks(emvcard.Hooks{APDU: c.intercept, ATR: c.atr})
+}
+
+// intercept notifies the schedule of the APDU (triggers fire first), then
+// runs the fault chain, newest hook outermost, and records the exchange.
+func (c *cardSide) intercept(ctx context.Context, cmd emvcard.Command, next emvcard.Handler) ([]byte, error) {
+	if c.ru.sched != nil {
+		c.ru.sched.Notify(fault.Event{Kind: fault.EventAPDU, INS: cmd.INS})
+	}
+	h := next
+	for _, e := range c.snapshot() {
+		if e.h.APDU == nil {
+			continue
+		}
+		inner, icp := h, e.h.APDU
+		h = func(ctx context.Context, cmd emvcard.Command) ([]byte, error) { return icp(ctx, cmd, inner) }
+	}
+	resp, err := h(ctx, cmd)
+	c.ru.recordAPDU(cmd, resp, err)
+	return resp, err
+}
+
+// atr applies every fault's ATR mapping, oldest first.
+func (c *cardSide) atr(atr []byte) []byte {
+	for _, e := range c.snapshot() {
+		if e.h.ATR != nil {
+			atr = e.h.ATR(atr)
+		}
+	}
+	return atr
+}
+
+// dutSide controls the DUT process for power faults.
+type dutSide struct{ ru *run }
+
+// Kill ends the DUT at once, as a power cut.
+func (d dutSide) Kill(ctx context.Context) error {
+	if d.ru.dut == nil {
+		return nil
+	}
+	d.ru.dut.kill()
+	d.ru.rec.add("power", "DUT killed (power cut)")
+	return nil
+}
+
+// Start boots the DUT again and waits for READY.
+func (d dutSide) Start(ctx context.Context) error {
+	if d.ru.dut != nil {
+		if done, _ := d.ru.dut.exited(); !done {
+			return nil
+		}
+	}
+	d.ru.rec.add("power", "DUT restarting (power restored)")
+	if err := d.ru.startDUT(); err != nil {
+		return err
+	}
+	return d.ru.waitReady(ctx)
+}
