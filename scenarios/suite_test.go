@@ -1,6 +1,7 @@
 package scenarios_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -75,24 +76,42 @@ var _ = Describe("scenario library", func() {
 })
 
 // Every scenario that checks firmware behaviour must be able to fail: each
-// entry runs a scenario against the reference terminal started with a
-// deliberate bug, and the scenario must FAIL with a reason that says what
-// was expected and what came instead.
+// scenario lists the reference-terminal mutants (deliberate bugs) it must
+// catch, and runs against each of them expecting FAIL with a reason.
 var _ = Describe("terminal mutants", Label("mutant"), func() {
-	DescribeTable("the scenario fails on the mutant",
-		func(ctx SpecContext, file, mutant, reason string) {
-			sc, err := scenario.Load(file)
-			Expect(err).NotTo(HaveOccurred())
-			mrig, err := runner.Up(ctx, emulated, runner.Options{DUTArgs: []string{"--mutant", mutant}})
-			Expect(err).NotTo(HaveOccurred())
-			defer mrig.Close()
-			res := mrig.Run(ctx, sc)
-			report(res)
-			Expect(res.Class).To(Equal(verdict.Fail), "scenario %s passed on mutant %s", file, mutant)
-			Expect(res.Reason).To(ContainSubstring(reason))
-		},
-		Entry(nil, "chip/one-wrong-pin.yaml", "wrong-pin-declined", "expected INCORRECT_PIN with 2 tries left, got RESULT DECLINED", SpecTimeout(time.Minute)),
-		Entry(nil, "chip/three-wrong-pins.yaml", "pin-tries-ignored", "expected outcome PIN_TRIES_EXCEEDED", SpecTimeout(time.Minute)),
-		Entry(nil, "host/insufficient-funds.yaml", "host-decline-approved", "the terminal reported APPROVED, which this scenario forbids", SpecTimeout(time.Minute)),
-	)
+	for _, sc := range library {
+		for _, m := range sc.Mutants {
+			It(fmt.Sprintf("%s fails on mutant %s", sc.Name, m), Label(sc.Labels...), SpecTimeout(sc.Timeout+15*time.Second), func(ctx SpecContext) {
+				res := rig.RunWith(ctx, sc, []string{"--mutant", m})
+				report(res)
+				Expect(res.Class).To(Equal(verdict.Fail), "scenario %s passed (or broke) on mutant %s: %s %s", sc.File, m, res.Class, res.Reason)
+				Expect(res.Reason).NotTo(BeEmpty())
+			})
+		}
+	}
+
+	It("says expected vs got when the terminal reports DECLINED for a wrong PIN", func(ctx SpecContext) {
+		sc, err := scenario.Load("chip/one-wrong-pin.yaml")
+		Expect(err).NotTo(HaveOccurred())
+		res := rig.RunWith(ctx, sc, []string{"--mutant", "wrong-pin-declined"})
+		Expect(res.Class).To(Equal(verdict.Fail))
+		Expect(res.Reason).To(ContainSubstring("expected INCORRECT_PIN with 2 tries left, got RESULT DECLINED"))
+	}, SpecTimeout(time.Minute))
+
+	It("every scenario with a fault names a mutant that proves it", func() {
+		for _, sc := range library {
+			if len(sc.Faults) > 0 || hasInject(sc) {
+				Expect(sc.Mutants).NotTo(BeEmpty(), "%s injects faults but names no mutant", sc.File)
+			}
+		}
+	})
 })
+
+func hasInject(sc *scenario.Scenario) bool {
+	for _, st := range sc.Steps {
+		if st.Inject != nil {
+			return true
+		}
+	}
+	return false
+}

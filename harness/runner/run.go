@@ -33,6 +33,7 @@ type run struct {
 
 	dut     *process
 	dutVars map[string]string
+	dutArgs []string
 	sess    *session
 	sched   *fault.Schedule
 	target  *target
@@ -45,9 +46,15 @@ type run struct {
 
 // Run runs one scenario and returns its verdict. The bench is back in its
 // safe state when Run returns, whatever happened.
-func (r *Rig) Run(ctx context.Context, sc *scenario.Scenario) (res verdict.Result) {
+func (r *Rig) Run(ctx context.Context, sc *scenario.Scenario) verdict.Result {
+	return r.RunWith(ctx, sc, nil)
+}
+
+// RunWith is Run with extra DUT arguments for this scenario only (e.g.
+// --mutant NAME for the reference terminal).
+func (r *Rig) RunWith(ctx context.Context, sc *scenario.Scenario, dutArgs []string) (res verdict.Result) {
 	res = verdict.Result{Scenario: sc.Name, File: sc.File, Labels: sc.Labels, Started: time.Now()}
-	ru := &run{rig: r, sc: sc, rec: newRecorder()}
+	ru := &run{rig: r, sc: sc, rec: newRecorder(), dutArgs: append(slices.Clone(r.opts.DUTArgs), dutArgs...)}
 	defer func() {
 		res.Duration = time.Since(res.Started)
 		if r.host != nil {
@@ -243,7 +250,7 @@ func (ru *run) startDUT() error {
 		ru.dut.stop()
 	}
 	p := ru.rig.Bench.DUT.Process
-	dut, err := startProcess(p, ru.dutVars, ru.rig.opts.DUTArgs, ru.rig.opts.Lookup, ru.dut)
+	dut, err := startProcess(p, ru.dutVars, ru.dutArgs, ru.rig.opts.Lookup, ru.dut)
 	if err != nil {
 		return err
 	}

@@ -39,6 +39,10 @@ type Scenario struct {
 	Faults []fault.Spec `yaml:"faults"`
 	Steps  []Step       `yaml:"steps"`
 	Expect Expect       `yaml:"expect"`
+	// Mutants names deliberate bugs of the reference terminal that this
+	// scenario must catch: the suite runs the scenario against each and
+	// requires FAIL. That is how we know the scenario can fail.
+	Mutants []string `yaml:"mutants"`
 
 	// File is where the scenario was loaded from.
 	File string `yaml:"-"`
