@@ -13,6 +13,10 @@ command -v pcsc_scan >/dev/null 2>&1 || need+=(pcsc-tools)
 command -v ser2net >/dev/null 2>&1 || need+=(ser2net)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v ss >/dev/null 2>&1 || need+=(iproute2)
+# Evidence and report checks: tshark reads the pcapng traces, headless
+# Chromium opens the HTML report.
+command -v tshark >/dev/null 2>&1 || need+=(tshark)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -22,6 +26,8 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
   echo "deps: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # tshark asks whether non-root users may capture: no.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi

@@ -5,6 +5,8 @@
 //	poshil run [--bench FILE] [--label-filter EXPR] [--out DIR] [SCENARIO...]
 //	poshil validate FILE...
 //	poshil sim card --profile NAME|FILE [--slot N]
+//	poshil report merge|html|pcap ...
+//	poshil schema scenario|bench
 //
 // Exit codes: 0 pass, 1 firmware fail, 2 bench error, 3 invalid input.
 package main
@@ -27,6 +29,10 @@ usage:
   poshil validate FILE...
   poshil sim card --profile NAME|FILE [--slot N] [--vpcd HOST]
   poshil cards
+  poshil report merge -o OUT.json RECORD.json...   join the records of shards
+  poshil report html -o OUT.html RECORD.json       the HTML report of a record
+  poshil report pcap -o DIR RECORD.json            pcapng traces of a record
+  poshil schema scenario|bench                     JSON Schema for editors
 
 exit codes: 0 pass, 1 firmware fail, 2 bench error, 3 invalid input
 `
@@ -51,6 +57,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdSim(ctx, args[1:], stdout, stderr)
 	case "cards":
 		return cmdCards(stdout)
+	case "report":
+		return cmdReport(args[1:], stdout, stderr)
+	case "schema":
+		return cmdSchema(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -2,18 +2,16 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/poshil/poshil/harness/bench"
 	"github.com/poshil/poshil/harness/junit"
+	"github.com/poshil/poshil/harness/report"
 	"github.com/poshil/poshil/harness/runner"
 	"github.com/poshil/poshil/harness/scenario"
 	"github.com/poshil/poshil/harness/verdict"
@@ -41,6 +39,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return verdict.ExitInvalid
 	}
+	run := report.NewRun(b.Name, *filter)
 	paths := fs.Args()
 	if len(paths) == 0 {
 		paths = []string{"scenarios"}
@@ -60,7 +59,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if loadErr == nil {
 			fmt.Fprintf(stderr, "poshil: no scenario in %s matches --label-filter %q\n", strings.Join(paths, " "), *filter)
 		}
-		writeReports(*outDir, results, stderr)
+		writeReports(*outDir, run, results, stderr)
 		return verdict.ExitInvalid
 	}
 	var dutArgs []string
@@ -74,7 +73,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		for _, sc := range scs {
 			results = append(results, verdict.Result{Scenario: sc.Name, File: sc.File, Labels: sc.Labels, Class: verdict.BenchError, Reason: err.Error(), Started: time.Now()})
 		}
-		writeReports(*outDir, results, stderr)
+		writeReports(*outDir, run, results, stderr)
 		return verdict.ExitBenchError
 	}
 	defer rig.Close()
@@ -91,10 +90,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stdout, line)
 	}
-	writeReports(*outDir, results, stderr)
+	writeReports(*outDir, run, results, stderr)
 	c := verdict.Counts(results)
-	fmt.Fprintf(stdout, "poshil: %d passed, %d failed, %d bench errors, %d invalid; junit: %s\n",
-		c[verdict.Pass], c[verdict.Fail], c[verdict.BenchError], c[verdict.Invalid], filepath.Join(*outDir, "junit.xml"))
+	fmt.Fprintf(stdout, "poshil: %d passed, %d failed, %d bench errors, %d invalid; report: %s\n",
+		c[verdict.Pass], c[verdict.Fail], c[verdict.BenchError], c[verdict.Invalid], filepath.Join(*outDir, report.HTMLFile))
 	return verdict.ExitCode(results)
 }
 
@@ -116,19 +115,16 @@ func invalidResults(err error) []verdict.Result {
 	return out
 }
 
-// writeReports writes junit.xml and record.json; a failure to write is
+// writeReports writes junit.xml, record.json (the source of every other
+// report), report.html and the pcapng traces; a failure to write is
 // reported but never hides the verdicts already printed.
-func writeReports(dir string, rs []verdict.Result, stderr io.Writer) {
+func writeReports(dir string, run report.Run, rs []verdict.Result, stderr io.Writer) {
 	if err := junit.WriteFile(filepath.Join(dir, "junit.xml"), "poshil", rs); err != nil {
 		fmt.Fprintf(stderr, "poshil: writing junit: %v\n", err)
 	}
-	data, err := json.MarshalIndent(struct {
-		Results []verdict.Result `json:"results"`
-	}{rs}, "", "  ")
-	if err == nil {
-		err = os.WriteFile(filepath.Join(dir, "record.json"), data, 0o644)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "poshil: writing record: %v\n", errors.Unwrap(err))
+	run.Finished = time.Now()
+	rec := report.Record{Run: run, Results: rs}
+	if err := report.WriteAll(dir, &rec); err != nil {
+		fmt.Fprintf(stderr, "poshil: writing reports: %v\n", err)
 	}
 }

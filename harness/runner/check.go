@@ -142,3 +142,12 @@ func (ru *run) checkHost(ctx context.Context) error {
 	}
 	return nil
 }
+
+// finalResultIfAny is finalResult for the evidence: safe before the
+// session exists.
+func (ru *run) finalResultIfAny() (observed, bool) {
+	if ru.sess == nil {
+		return observed{}, false
+	}
+	return ru.finalResult()
+}

@@ -9,12 +9,14 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/poshil/poshil/drivers/ecr"
 	"github.com/poshil/poshil/drivers/vpcd"
 	"github.com/poshil/poshil/fixtures/cards"
 	"github.com/poshil/poshil/fixtures/emvcard"
+	"github.com/poshil/poshil/harness/evidence"
 	"github.com/poshil/poshil/harness/fault"
 	"github.com/poshil/poshil/harness/scenario"
 	"github.com/poshil/poshil/harness/verdict"
@@ -30,6 +32,9 @@ type run struct {
 	sc      *scenario.Scenario
 	profile *emvcard.Profile
 	rec     *recorder
+	apdus   *evidence.APDULog
+	faults  []evidence.TimelineEntry
+	faultMu sync.Mutex
 
 	dut     *process
 	dutVars map[string]string
@@ -55,16 +60,21 @@ func (r *Rig) Run(ctx context.Context, sc *scenario.Scenario) verdict.Result {
 func (r *Rig) RunWith(ctx context.Context, sc *scenario.Scenario, dutArgs []string) (res verdict.Result) {
 	res = verdict.Result{Scenario: sc.Name, File: sc.File, Labels: sc.Labels, Started: time.Now()}
 	ru := &run{rig: r, sc: sc, rec: newRecorder(), dutArgs: append(slices.Clone(r.opts.DUTArgs), dutArgs...)}
+	ru.apdus = evidence.NewAPDULog(ru.rec.start)
 	defer func() {
 		res.Duration = time.Since(res.Started)
+		ev := &verdict.Evidence{Transcript: ru.rec.snapshot(), APDUs: ru.apdus.Entries(), Events: ru.apdus.Timeline()}
 		if r.host != nil {
-			for _, rec := range r.host.Journal() {
-				ru.rec.addAt(rec.Time, "host", rec.String())
-			}
+			ev.Host = evidence.HostEntries(r.host.Journal(), ru.rec.start)
 		}
-		ev := &verdict.Evidence{Transcript: ru.rec.snapshot()}
+		ru.faultMu.Lock()
+		ev.Faults = ru.faults
+		ru.faultMu.Unlock()
 		if ru.dut != nil {
-			ev.DUTLog = maskPANs(ru.dut.out.String())
+			ev.DUTLog = evidence.MaskPANs(ru.dut.out.String())
+		}
+		if o, ok := ru.finalResultIfAny(); ok && !ru.firstAt.IsZero() {
+			ev.Measurements = append(ev.Measurements, evidence.Millis("time_to_result_ms", o.at.Sub(ru.firstAt), sc.Expect.Within))
 		}
 		res.Evidence = ev
 	}()

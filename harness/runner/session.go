@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/poshil/poshil/drivers/ecr"
+	"github.com/poshil/poshil/harness/evidence"
 	"github.com/poshil/poshil/harness/verdict"
 )
 
@@ -152,7 +153,7 @@ func describe(m ecr.Message) string {
 		if m.Kind == ecr.Key && f.Key == "keys" {
 			v = maskKeys(v)
 		}
-		fmt.Fprintf(&b, " %s=%s", f.Key, maskPANs(v))
+		fmt.Fprintf(&b, " %s=%s", f.Key, evidence.MaskPANs(v))
 	}
 	return b.String()
 }
@@ -166,31 +167,6 @@ func maskKeys(v string) string {
 		}
 		return r
 	}, v)
-}
-
-// maskPANs masks every run of 13 to 19 digits as first 6 / last 4.
-func maskPANs(s string) string {
-	var b strings.Builder
-	run := 0
-	flush := func(end int) {
-		if run >= 13 && run <= 19 {
-			d := s[end-run : end]
-			b.WriteString(d[:6] + strings.Repeat("*", run-10) + d[run-4:])
-		} else {
-			b.WriteString(s[end-run : end])
-		}
-		run = 0
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			run++
-			continue
-		}
-		flush(i)
-		b.WriteByte(s[i])
-	}
-	flush(len(s))
-	return b.String()
 }
 
 // recorder collects a scenario's timestamped transcript.
@@ -209,7 +185,7 @@ func (r *recorder) add(source, text string) { r.addAt(time.Now(), source, text) 
 func (r *recorder) addAt(t time.Time, source, text string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	l := verdict.Line{At: t.Sub(r.start), Source: source, Text: maskPANs(text)}
+	l := verdict.Line{At: t.Sub(r.start), Source: source, Text: evidence.MaskPANs(text)}
 	i := len(r.lines)
 	for i > 0 && r.lines[i-1].At > l.At {
 		i--

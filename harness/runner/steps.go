@@ -10,7 +10,7 @@ import (
 	"github.com/poshil/poshil/drivers/ecr"
 	"github.com/poshil/poshil/drivers/vpcd"
 	"github.com/poshil/poshil/fixtures/emvcard"
-	"github.com/poshil/poshil/harness/fault"
+	"github.com/poshil/poshil/harness/evidence"
 	"github.com/poshil/poshil/harness/scenario"
 	"github.com/poshil/poshil/harness/verdict"
 )
@@ -89,7 +89,7 @@ func (ru *run) insert(ctx context.Context) error {
 		return fmt.Errorf("card %s: %w", ru.sc.Card.Name, err)
 	}
 	ru.target.card.install(card)
-	slot, err := vpcd.Insert(ctx, ru.rig.Bench.Card.Emulator, card)
+	slot, err := vpcd.Insert(ctx, ru.rig.Bench.Card.Emulator, evidence.Tap(card, ru.apdus))
 	if err != nil {
 		return verdict.Bench("card emulator "+ru.rig.Bench.Card.Emulator, err)
 	}
@@ -228,21 +228,4 @@ func (ru *run) askLast(ctx context.Context, want *scenario.Report) error {
 // swipe swipes the scenario's card through the emulated MSR.
 func (ru *run) swipe(ctx context.Context) error {
 	return fmt.Errorf("swipe: %w: the emulated MSR is not wired in yet", verdict.ErrBench)
-}
-
-// recordAPDU adds one exchange to the transcript: the header and the status
-// word only, so no PAN, PIN block or track data reaches evidence.
-func (ru *run) recordAPDU(cmd emvcard.Command, resp []byte, err error) {
-	name := fmt.Sprintf("INS %02X", cmd.INS)
-	for n, ins := range fault.Commands {
-		if ins == cmd.INS {
-			name = n
-		}
-	}
-	switch {
-	case err != nil:
-		ru.rec.add("card", fmt.Sprintf("%s %02X%02X%02X%02X -> no answer (%v)", name, cmd.CLA, cmd.INS, cmd.P1, cmd.P2, err))
-	case len(resp) >= 2:
-		ru.rec.add("card", fmt.Sprintf("%s %02X%02X%02X%02X -> %d bytes, SW %X", name, cmd.CLA, cmd.INS, cmd.P1, cmd.P2, len(resp)-2, resp[len(resp)-2:]))
-	}
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/poshil/poshil/fixtures/acquirer"
 	"github.com/poshil/poshil/fixtures/emvcard"
+	"github.com/poshil/poshil/harness/evidence"
 	"github.com/poshil/poshil/harness/fault"
 )
 
@@ -42,7 +44,11 @@ func (t *target) Part(p fault.Part) any {
 }
 
 func (t *target) Note(format string, args ...any) {
-	t.ru.rec.add("fault", fmt.Sprintf(format, args...))
+	text := fmt.Sprintf(format, args...)
+	t.ru.rec.add("fault", text)
+	t.ru.faultMu.Lock()
+	t.ru.faults = append(t.ru.faults, evidence.FaultNote(t.ru.rec.start, time.Now(), text))
+	t.ru.faultMu.Unlock()
 }
 
 // cardSide composes fault hooks on the emulated card. One dynamic
@@ -114,9 +120,7 @@ func (c *cardSide) intercept(ctx context.Context, cmd emvcard.Command, next emvc
 		inner, icp := h, e.h.APDU
 		h = func(ctx context.Context, cmd emvcard.Command) ([]byte, error) { return icp(ctx, cmd, inner) }
 	}
-	resp, err := h(ctx, cmd)
-	c.ru.recordAPDU(cmd, resp, err)
-	return resp, err
+	return h(ctx, cmd)
 }
 
 // atr applies every fault's ATR mapping, oldest first.

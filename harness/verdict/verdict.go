@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/poshil/poshil/harness/evidence"
 )
 
 // Class is a scenario's verdict.
@@ -62,6 +64,23 @@ type Result struct {
 type Evidence struct {
 	Transcript []Line `json:"transcript,omitempty"`
 	DUTLog     string `json:"dut_log,omitempty"`
+	// APDUs is the decoded card trace (evidence.APDULog, evidence.Tap).
+	APDUs []evidence.APDUEntry `json:"apdus,omitempty"`
+	// Host is every ISO 8583 message of the emulated acquirer's journal
+	// (evidence.HostEntries).
+	Host []evidence.HostEntry `json:"host,omitempty"`
+	// Faults is the fault, power and line timeline: armed, injected,
+	// cleared, supply changes.
+	Faults []evidence.TimelineEntry `json:"faults,omitempty"`
+	// Events are other bench events: card power and reset, insert and
+	// remove, MSR swipes.
+	Events []evidence.TimelineEntry `json:"events,omitempty"`
+	// Measurements are numbers taken with units and limits
+	// (time_to_result_ms, recovery_ms).
+	Measurements []evidence.Measurement `json:"measurements,omitempty"`
+	// Pcap is the scenario's APDU and ISO 8583 trace as pcapng, a path
+	// relative to the record's directory.
+	Pcap string `json:"pcap,omitempty"`
 }
 
 // Line is one timestamped line of evidence.

@@ -1,0 +1,76 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/poshil/poshil/harness/pcapng"
+)
+
+// PcapDir is where WritePcaps puts traces, relative to the record.
+const PcapDir = "pcap"
+
+// WritePcaps writes each scenario's APDUs and host messages as pcapng
+// under outDir/pcap/ (one file per scenario that has any) and sets the
+// result's Evidence.Pcap to the path relative to outDir, so the HTML
+// report links it. Every file is attempted; the errors are joined.
+func WritePcaps(outDir string, r *Record) error {
+	var errs []error
+	for i := range r.Results {
+		res := &r.Results[i]
+		ev := res.Evidence
+		if ev == nil || (len(ev.APDUs) == 0 && len(ev.Host) == 0) {
+			continue
+		}
+		rel := filepath.Join(PcapDir, fmt.Sprintf("%03d-%s.pcapng", i+1, slug(res.Scenario)))
+		if err := pcapng.WriteFile(filepath.Join(outDir, rel), res.Started, ev.APDUs, ev.Host); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ev.Pcap = filepath.ToSlash(rel)
+	}
+	return errors.Join(errs...)
+}
+
+// slug makes a file name from a scenario name: lower case letters and
+// digits, runs of anything else as one '-', at most 60 characters.
+func slug(name string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(name) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+		if b.Len() >= 60 {
+			break
+		}
+	}
+	s := strings.TrimRight(b.String(), "-")
+	if s == "" {
+		return "scenario"
+	}
+	return s
+}
+
+// Files written by WriteAll, relative to its directory.
+const (
+	RecordFile = "record.json"
+	HTMLFile   = "report.html"
+)
+
+// WriteAll writes a run's outputs to dir: the pcapng traces (setting each
+// result's Evidence.Pcap), then record.json and report.html. It tries all
+// three and joins the errors; a trace that cannot be written does not stop
+// the record.
+func WriteAll(dir string, r *Record) error {
+	errs := []error{WritePcaps(dir, r)}
+	errs = append(errs, WriteFile(filepath.Join(dir, RecordFile), *r))
+	errs = append(errs, WriteHTMLFile(filepath.Join(dir, HTMLFile), *r))
+	return errors.Join(errs...)
+}

@@ -1,0 +1,198 @@
+// Package report turns a run's record (out/record.json) into what people
+// read: a single self-contained HTML page (summary, filters by label and
+// verdict, each scenario's failure reason first, then its timeline of ECR
+// messages, APDUs, host messages, faults and power, and its measurements),
+// pcapng traces per scenario, and merges of records from CI shards.
+//
+// The record is the source (DESIGN.md §6); every format is made from it.
+// It does not run scenarios or decide verdicts, and it trusts that evidence
+// was masked before it was recorded (package evidence).
+package report
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/poshil/poshil/harness/verdict"
+)
+
+// MaxRecordSize bounds a record file read from disk.
+const MaxRecordSize = 1 << 30
+
+// ErrRecord is wrapped by errors about a record file that cannot be read
+// or is not a record.
+var ErrRecord = errors.New("report: bad record")
+
+// ErrWrite is wrapped by errors writing a report or record.
+var ErrWrite = errors.New("report: cannot write")
+
+// Record is one run: a header and every scenario's result. It is the JSON
+// written to out/record.json; a record with only {"results": [...]} (as
+// written before the header existed) reads too.
+type Record struct {
+	Run     Run              `json:"run"`
+	Results []verdict.Result `json:"results"`
+}
+
+// Run describes how and where a run happened.
+type Run struct {
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	// Bench is the bench's name; Host the machine the harness ran on.
+	Bench string `json:"bench,omitempty"`
+	Host  string `json:"host,omitempty"`
+	// Version is poshil's version (module version or VCS revision).
+	Version string `json:"poshil_version,omitempty"`
+	// LabelFilter is the --label-filter of the run, if any.
+	LabelFilter string `json:"label_filter,omitempty"`
+	// Shards are the runs a merged record was made from.
+	Shards []Run `json:"shards,omitempty"`
+}
+
+// NewRun starts a run header now on bench, with this host and version.
+func NewRun(bench, labelFilter string) Run {
+	host, _ := os.Hostname()
+	return Run{Started: time.Now(), Bench: bench, Host: host, Version: Version(), LabelFilter: labelFilter}
+}
+
+// Version is poshil's version from the build info: the module version,
+// else the VCS revision (with "+dirty" for a modified tree), else "dev".
+func Version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	rev, dirty := "", false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "dev"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "+dirty"
+	}
+	return rev
+}
+
+// Parse decodes a record; name is the file for errors.
+func Parse(name string, data []byte) (Record, error) {
+	var r Record
+	if err := json.Unmarshal(data, &r); err != nil {
+		return Record{}, fmt.Errorf("%w: %s: %w", ErrRecord, name, err)
+	}
+	if r.Results == nil && !strings.Contains(string(data), `"results"`) {
+		return Record{}, fmt.Errorf("%w: %s: no \"results\": not a poshil record", ErrRecord, name)
+	}
+	return r, nil
+}
+
+// ReadFile reads and decodes a record file.
+func ReadFile(path string) (Record, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Record{}, fmt.Errorf("%w: %w", ErrRecord, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxRecordSize+1))
+	if err != nil {
+		return Record{}, fmt.Errorf("%w: %s: %w", ErrRecord, path, err)
+	}
+	if len(data) > MaxRecordSize {
+		return Record{}, fmt.Errorf("%w: %s: larger than %d bytes", ErrRecord, path, MaxRecordSize)
+	}
+	return Parse(path, data)
+}
+
+// WriteFile writes r as indented JSON to path, through a temporary file so
+// a reader never sees half a record.
+func WriteFile(path string, r Record) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrWrite, path, err)
+	}
+	return writeAtomic(path, append(data, '\n'))
+}
+
+func writeAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("%w: %w", ErrWrite, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrWrite, err)
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("%w: %s: %w", ErrWrite, path, err)
+	}
+	return nil
+}
+
+// Merge joins records (CI shards, reruns) into one: results in the order
+// given, the header spanning them all (earliest start, latest finish,
+// benches and hosts listed) with each input's header under Shards.
+func Merge(records ...Record) Record {
+	var out Record
+	var benches, hosts, versions, filters []string
+	addUnique := func(list *[]string, v string) {
+		if v != "" && !slices.Contains(*list, v) {
+			*list = append(*list, v)
+		}
+	}
+	for _, r := range records {
+		out.Results = append(out.Results, r.Results...)
+		shards := r.Run.Shards
+		if len(shards) == 0 {
+			shards = []Run{r.Run}
+		}
+		out.Run.Shards = append(out.Run.Shards, shards...)
+		if s := r.Run.Started; !s.IsZero() && (out.Run.Started.IsZero() || s.Before(out.Run.Started)) {
+			out.Run.Started = s
+		}
+		if f := r.Run.Finished; f.After(out.Run.Finished) {
+			out.Run.Finished = f
+		}
+		addUnique(&benches, r.Run.Bench)
+		addUnique(&hosts, r.Run.Host)
+		addUnique(&versions, r.Run.Version)
+		addUnique(&filters, r.Run.LabelFilter)
+	}
+	out.Run.Bench = strings.Join(benches, ", ")
+	out.Run.Host = strings.Join(hosts, ", ")
+	out.Run.Version = strings.Join(versions, ", ")
+	out.Run.LabelFilter = strings.Join(filters, " | ")
+	if out.Results == nil {
+		out.Results = []verdict.Result{}
+	}
+	return out
+}
