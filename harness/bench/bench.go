@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/poshil/poshil/drivers/power"
 	"github.com/poshil/poshil/fixtures/acquirer"
 	"github.com/poshil/poshil/fixtures/benches"
 	"github.com/poshil/poshil/harness/yamldoc"
@@ -27,6 +28,7 @@ type Bench struct {
 	ECR         Line   `yaml:"ecr"`
 	MSR         *Line  `yaml:"msr"`
 	Host        Host   `yaml:"host"`
+	Power       *Power `yaml:"power"`
 	DUT         DUT    `yaml:"dut"`
 
 	// File is where the bench was loaded from ("(embedded) emulated.yaml"
@@ -73,6 +75,15 @@ type EmulatedHost struct {
 	Listen  string          `yaml:"listen"`
 	Default string          `yaml:"default"`
 	Rules   []acquirer.Rule `yaml:"rules"`
+}
+
+// Power is the DUT's supply.
+type Power struct {
+	// Supply is "emulated" (the emulated bench's supply, read by the DUT
+	// through its state file as an ADC).
+	Supply string `yaml:"supply"`
+	// Nominal is the supply's normal voltage, e.g. "4.2V".
+	Nominal power.Voltage `yaml:"nominal"`
 }
 
 // DUT is the device under test and how the harness talks to it.
@@ -141,6 +152,9 @@ func (b *Bench) Check(n *yaml.Node) error {
 		if _, err := acquirer.NewServer(acquirer.Config{Default: b.Host.Emulated.Default, Rules: b.Host.Emulated.Rules}); err != nil {
 			add("host.emulated: %v", err)
 		}
+	}
+	if b.Power != nil && b.Power.Supply != "emulated" {
+		add("power.supply %q: want emulated", b.Power.Supply)
 	}
 	if b.DUT.Adapter == "" {
 		b.DUT.Adapter = "ecr"

@@ -11,9 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
+	"sync/atomic"
 
+	"github.com/poshil/poshil/drivers/lineproxy"
+	"github.com/poshil/poshil/drivers/netproxy"
 	"github.com/poshil/poshil/drivers/pcsc"
+	"github.com/poshil/poshil/drivers/power/emulated"
 	"github.com/poshil/poshil/drivers/serial"
 	"github.com/poshil/poshil/fixtures/acquirer"
 	"github.com/poshil/poshil/harness/bench"
@@ -41,9 +46,17 @@ type Rig struct {
 	reader   pcsc.Reader
 	host     *acquirer.Server
 	hostAddr string
-	ecrPTY   *serial.PTY
+	line     *lineproxy.Emulated // the emulated ECR line, through the fault proxy
+	netProxy *netproxy.Proxy     // between the DUT and the host, when the bench asks
+	dutHost  string              // the host address the DUT is given
 	ecrPort  serial.Port
-	workdir  string
+	// sched is the running scenario's fault schedule, for event hooks
+	// that live as long as the rig (line and network proxies).
+	sched atomic.Pointer[fault.Schedule]
+	// current is the running scenario, for the supply's power events.
+	current atomic.Pointer[run]
+	supply  *emulated.Supply
+	workdir string
 	// parts are the fault-facing parts beyond card, host and DUT (msr,
 	// supply, line, network), as their packages' types.
 	parts map[fault.Part]any
@@ -92,12 +105,44 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 	} else {
 		r.hostAddr = b.Host.Address
 	}
+	r.dutHost = r.hostAddr
+	if b.Host.Proxy {
+		r.netProxy = netproxy.New(r.hostAddr, netproxy.Options{})
+		addr, err := r.netProxy.Start(context.WithoutCancel(ctx), "127.0.0.1:0")
+		if err != nil {
+			return nil, verdict.Bench("network proxy", err)
+		}
+		r.dutHost = addr.String()
+		r.parts[fault.PartNetwork] = r.netProxy
+		// MTI triggers fire before the message reaches the host.
+		r.netProxy.OnMessage(func(d netproxy.Direction, mti string) {
+			if s := r.sched.Load(); s != nil && d == netproxy.ToHost {
+				s.Notify(fault.Event{Kind: fault.EventMTI, MTI: mti})
+			}
+		})
+	}
+	if p := b.Power; p != nil {
+		r.supply, err = emulated.New(filepath.Join(r.workdir, "supply.state"), &emulated.Opts{Nominal: p.Nominal.Potential()})
+		if err != nil {
+			return nil, verdict.Bench("supply", err)
+		}
+		r.parts[fault.PartSupply] = r.supply
+		r.supply.OnChange(r.onSupply)
+	}
 	if b.ECR.Emulated() {
-		r.ecrPTY, err = serial.NewPTY()
+		r.line, err = lineproxy.NewEmulated(context.WithoutCancel(ctx), lineproxy.Options{})
 		if err != nil {
 			return nil, verdict.Bench("ecr line", err)
 		}
-		r.ecrPort = r.ecrPTY.Port()
+		r.ecrPort = r.line.HarnessPort()
+		r.parts[fault.PartLine] = r.line.Proxy()
+		// ECR triggers fire before the DUT's frame reaches the harness.
+		r.line.Proxy().OnFrame(func(f lineproxy.Frame) {
+			if s := r.sched.Load(); s != nil && f.Dir == lineproxy.FromDUT {
+				text, _ := f.Msg.Get("text")
+				s.Notify(fault.Event{Kind: fault.EventECR, ECR: string(f.Msg.Kind), Text: text})
+			}
+		})
 	} else {
 		r.ecrPort, err = serial.Open(b.ECR.Port, serial.Options{Baud: b.ECR.Baud})
 		if err != nil {
@@ -113,16 +158,22 @@ func (r *Rig) Host() *acquirer.Server { return r.host }
 // Close releases every part; it is safe on a partly opened rig.
 func (r *Rig) Close() error {
 	var errs []error
-	if r.ecrPTY != nil {
-		errs = append(errs, r.ecrPTY.Close())
+	if r.line != nil {
+		errs = append(errs, r.line.Close())
 	} else if r.ecrPort != nil {
 		errs = append(errs, r.ecrPort.Close())
+	}
+	if r.netProxy != nil {
+		errs = append(errs, r.netProxy.Close())
 	}
 	if r.host != nil {
 		errs = append(errs, r.host.Close())
 	}
 	if r.pcsc != nil {
 		errs = append(errs, r.pcsc.Close())
+	}
+	if r.supply != nil {
+		errs = append(errs, r.supply.Close())
 	}
 	if r.workdir != "" {
 		errs = append(errs, os.RemoveAll(r.workdir))
@@ -132,8 +183,8 @@ func (r *Rig) Close() error {
 
 // ecrPath is what the DUT opens for the ECR line.
 func (r *Rig) ecrPath() string {
-	if r.ecrPTY != nil {
-		return r.ecrPTY.Path()
+	if r.line != nil {
+		return r.line.DUTPath()
 	}
 	return r.Bench.ECR.Port
 }
@@ -159,6 +210,9 @@ func BenchParts(b *bench.Bench) []fault.Part {
 	if b.Host.Proxy {
 		ps = append(ps, fault.PartNetwork)
 	}
+	if b.Power != nil {
+		ps = append(ps, fault.PartSupply)
+	}
 	return ps
 }
 
@@ -171,7 +225,44 @@ func (r *Rig) msrPath() string {
 }
 
 // dutHostAddr is the host address the DUT is given.
-func (r *Rig) dutHostAddr() string { return r.hostAddr }
+func (r *Rig) dutHostAddr() string { return r.dutHost }
 
 // supplyPath is the emulated supply's state file, or "".
-func (r *Rig) supplyPath() string { return "" }
+func (r *Rig) supplyPath() string {
+	if r.supply == nil {
+		return ""
+	}
+	return r.supply.Path()
+}
+
+// onSupply makes the emulated supply's output real for the DUT process:
+// output off kills it at once (a power cut), output on boots it again.
+// Voltage changes reach the DUT through the state file it reads.
+func (r *Rig) onSupply(ctx context.Context, c emulated.Change) error {
+	ru := r.current.Load()
+	if ru == nil {
+		return nil
+	}
+	ru.rec.add("power", fmt.Sprintf("supply %s -> %s", c.From, c.To))
+	switch {
+	case c.From.Output && !c.To.Output:
+		return dutSide{ru}.Kill(ctx)
+	case !c.From.Output && c.To.Output:
+		return dutSide{ru}.Start(ctx)
+	}
+	return nil
+}
+
+// resetParts returns the rig's fault-bearing parts to normal between
+// scenarios, whatever a fault's Clear did or did not do.
+func (r *Rig) resetParts() {
+	if r.netProxy != nil {
+		r.netProxy.ResetAll()
+	}
+	if r.host != nil {
+		r.host.ResetBehaviour()
+	}
+	if r.supply != nil {
+		_ = r.supply.Halt() // output on at nominal; no DUT runs now
+	}
+}

@@ -42,11 +42,13 @@ type run struct {
 	sess    *session
 	sched   *fault.Schedule
 	target  *target
-	stopRx  context.CancelFunc
-	slot    *vpcd.Slot
-	cursor  int       // next message a step looks at
-	firstAt time.Time // when the first step acted
-	seq     int
+	// untrigger removes byte-count triggers set on the line proxy.
+	untrigger []func()
+	stopRx    context.CancelFunc
+	slot      *vpcd.Slot
+	cursor    int       // next message a step looks at
+	firstAt   time.Time // when the first step acted
+	seq       int
 }
 
 // Run runs one scenario and returns its verdict. The bench is back in its
@@ -180,8 +182,8 @@ func (ru *run) execute(ctx context.Context) (string, error) {
 		return "", err
 	}
 	for i := range ru.sc.Faults {
-		if err := ru.sched.Arm(ctx, &ru.sc.Faults[i]); err != nil {
-			return "", verdict.Bench("fault "+ru.sc.Faults[i].Name, err)
+		if err := ru.arm(ctx, &ru.sc.Faults[i]); err != nil {
+			return "", err
 		}
 	}
 	for i := range ru.sc.Steps {
@@ -212,8 +214,8 @@ func (ru *run) boot(ctx context.Context) error {
 	if err := r.reader.WaitAbsent(actx); err != nil {
 		return verdict.Bench("card reader "+r.Bench.Card.Reader, fmt.Errorf("a card is in the reader before the scenario starts: %w", err))
 	}
-	if r.ecrPTY != nil {
-		if err := r.ecrPTY.Flush(); err != nil {
+	if r.line != nil {
+		if err := r.line.Flush(); err != nil {
 			return verdict.Bench("ecr line", err)
 		}
 	}
@@ -226,9 +228,14 @@ func (ru *run) boot(ctx context.Context) error {
 	ru.target = &target{ru: ru}
 	ru.target.card = &cardSide{ru: ru}
 	ru.sched = fault.NewSchedule(context.WithoutCancel(ctx), ru.target)
-	ru.sess.onMessage = func(m ecr.Message) {
-		text, _ := m.Get("text")
-		ru.sched.Notify(fault.Event{Kind: fault.EventECR, ECR: string(m.Kind), Text: text})
+	r.sched.Store(ru.sched)
+	r.current.Store(ru)
+	if r.line == nil {
+		// No line proxy (a real line): ECR triggers fire on receipt.
+		ru.sess.onMessage = func(m ecr.Message) {
+			text, _ := m.Get("text")
+			ru.sched.Notify(fault.Event{Kind: fault.EventECR, ECR: string(m.Kind), Text: text})
+		}
 	}
 	if r.Bench.DUT.Process != nil {
 		dir, err := os.MkdirTemp(r.workdir, "scenario-")
@@ -307,10 +314,21 @@ func (ru *run) safe(parent context.Context) {
 	ctx, cancel := cleanupContext(parent)
 	defer cancel()
 	if ru.sched != nil {
+		ru.rig.sched.CompareAndSwap(ru.sched, nil)
+		for _, rm := range ru.untrigger {
+			rm()
+		}
 		if err := ru.sched.ClearAll(ctx); err != nil {
 			ru.rec.add("poshil", "safe state: clearing faults: "+err.Error())
 		}
 	}
+	// Stop the DUT before the supply returns to nominal, so Halt does not
+	// boot it again.
+	if ru.dut != nil {
+		ru.dut.stop()
+	}
+	ru.rig.current.CompareAndSwap(ru, nil)
+	ru.rig.resetParts()
 	if ru.slot != nil {
 		if err := ru.slot.Remove(); err != nil {
 			ru.rec.add("poshil", "safe state: card removal: "+err.Error())
@@ -334,6 +352,24 @@ func (ru *run) safe(parent context.Context) {
 		}
 		ru.sess.link.Close()
 	}
+}
+
+// arm arms a fault spec; a byte-count trigger is counted by the line
+// proxy from now on.
+func (ru *run) arm(ctx context.Context, spec *fault.Spec) error {
+	if n := spec.When.Bytes; n > 0 {
+		if ru.rig.line == nil {
+			return fmt.Errorf("fault %s: a bytes trigger needs the emulated ECR line: %w", spec.Name, fault.ErrUnsupported)
+		}
+		sched := ru.sched
+		ru.untrigger = append(ru.untrigger, ru.rig.line.Proxy().SetTrigger(n, func() {
+			sched.Notify(fault.Event{Kind: fault.EventBytes, Bytes: n})
+		}))
+	}
+	if err := ru.sched.Arm(ctx, spec); err != nil {
+		return verdict.Bench("fault "+spec.Name, err)
+	}
+	return nil
 }
 
 // nextRef is a unique transaction reference within the scenario.

@@ -53,10 +53,7 @@ func (ru *run) step(ctx context.Context, st *scenario.Step) error {
 	case st.Expect != nil:
 		return ru.expectReport(ctx, st.Expect)
 	case st.Inject != nil:
-		if err := ru.sched.Arm(ctx, st.Inject); err != nil {
-			return verdict.Bench("fault "+st.Inject.Name, err)
-		}
-		return nil
+		return ru.arm(ctx, st.Inject)
 	case st.Clear != nil:
 		if err := ru.sched.Clear(ctx, *st.Clear); err != nil {
 			return verdict.Bench("fault "+*st.Clear, err)

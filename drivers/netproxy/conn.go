@@ -1,0 +1,172 @@
+package netproxy
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"time"
+)
+
+// conn is one proxied connection: the terminal's and the one to the host.
+type conn struct {
+	p            *Proxy
+	client, host net.Conn
+	done         chan struct{} // closed by close
+	once         sync.Once
+}
+
+// close closes both sides once; reset sends RST instead of FIN.
+func (c *conn) close(reset bool) {
+	c.once.Do(func() {
+		close(c.done)
+		for _, nc := range []net.Conn{c.client, c.host} {
+			if tc, ok := nc.(*net.TCPConn); ok && reset {
+				_ = tc.SetLinger(0)
+			}
+			_ = nc.Close()
+		}
+	})
+}
+
+// handle connects to the host for an accepted terminal connection and
+// copies both ways until both sides are done.
+func (p *Proxy) handle(client net.Conn) {
+	defer p.wg.Done()
+	p.mu.Lock()
+	ctx := p.ctx
+	p.mu.Unlock()
+	dctx, cancel := context.WithTimeout(ctx, p.opt.DialTimeout)
+	var d net.Dialer
+	host, err := d.DialContext(dctx, "tcp", p.target)
+	cancel()
+	if err != nil {
+		p.mu.Lock()
+		p.stats.Failed++
+		p.mu.Unlock()
+		_ = client.Close()
+		return
+	}
+	c := &conn{p: p, client: client, host: host, done: make(chan struct{})}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		c.close(false)
+		return
+	}
+	p.conns[c] = struct{}{}
+	p.mu.Unlock()
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go c.pump(&wg, ToHost, client, host)
+	go c.pump(&wg, ToTerminal, host, client)
+	wg.Wait()
+	c.close(false)
+	p.mu.Lock()
+	delete(p.conns, c)
+	p.mu.Unlock()
+}
+
+// pump copies src to dst, one direction. On a clean end of src it passes
+// the end on (FIN) and leaves the other direction running; on an error,
+// a cut or a reset it closes the whole connection. Reads end when the
+// connection is closed, which Close and the proxy's ctx do.
+func (c *conn) pump(wg *sync.WaitGroup, d Direction, src, dst net.Conn) {
+	defer wg.Done()
+	var fr framer
+	cutLeft := -1 // bytes of the current message still to pass before a cut
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && !c.forward(d, dst, fr.feed(buf[:n]), &cutLeft) {
+			c.close(false)
+			return
+		}
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, io.EOF) && c.forward(d, dst, fr.flush(), &cutLeft) {
+			if tc, ok := dst.(*net.TCPConn); ok {
+				_ = tc.CloseWrite()
+				return
+			}
+		}
+		c.close(false)
+		return
+	}
+}
+
+// forward passes pieces to dst in order: it reports each message, starts
+// a cut if one claims it, and sends data through the faults in force. It
+// returns false when the connection must end.
+func (c *conn) forward(d Direction, dst net.Conn, pieces []piece, cutLeft *int) bool {
+	p := c.p
+	for _, pc := range pieces {
+		if pc.msg {
+			p.mu.Lock()
+			p.stats.Messages++
+			fn := p.onMsg
+			p.mu.Unlock()
+			if fn != nil && pc.mti != "" {
+				fn(d, pc.mti)
+			}
+			if k, ok := p.claimCut(d, pc.length); ok {
+				*cutLeft = k
+			}
+			continue
+		}
+		data := pc.data
+		if *cutLeft >= 0 && len(data) >= *cutLeft {
+			if *cutLeft > 0 && !c.send(dst, data[:*cutLeft]) {
+				return false
+			}
+			p.mu.Lock()
+			p.stats.Cut++
+			p.mu.Unlock()
+			return false
+		}
+		if *cutLeft > 0 {
+			*cutLeft -= len(data)
+		}
+		if !c.send(dst, data) {
+			return false
+		}
+	}
+	return true
+}
+
+// send writes data to dst once the faults in force let it: it waits out
+// a stall, discards it under a drop, holds it for a delay.
+func (c *conn) send(dst net.Conn, data []byte) bool {
+	p := c.p
+	for {
+		a := p.actionFor()
+		if a.stall {
+			select {
+			case <-a.changed:
+				continue
+			case <-c.done:
+				return false
+			}
+		}
+		if a.drop {
+			p.mu.Lock()
+			p.stats.Dropped += len(data)
+			p.mu.Unlock()
+			return true
+		}
+		if a.delay > 0 {
+			t := time.NewTimer(a.delay)
+			select {
+			case <-t.C:
+			case <-c.done:
+				t.Stop()
+				return false
+			}
+		}
+		_ = dst.SetWriteDeadline(time.Now().Add(p.opt.WriteTimeout))
+		_, err := dst.Write(data)
+		return err == nil
+	}
+}
