@@ -10,16 +10,26 @@ import (
 	"github.com/poshil/poshil/drivers/ecr"
 	"github.com/poshil/poshil/fixtures/acquirer"
 	"github.com/poshil/poshil/harness/outcome"
+	"github.com/poshil/poshil/harness/scenario"
 )
 
-// finalResult is the first RESULT of the scenario (not an answer to LAST).
+// finalResult is the first RESULT of the scenario; when the line lost it,
+// the answer to a LAST query stands in (the ECR's way to learn the truth).
 func (ru *run) finalResult() (observed, bool) {
+	var answer *observed
 	for _, o := range ru.sess.all() {
-		if o.msg.Kind == ecr.Result {
-			if last, _ := o.msg.Get("last"); last != "1" {
-				return o, true
-			}
+		if o.msg.Kind != ecr.Result {
+			continue
 		}
+		if last, _ := o.msg.Get("last"); last != "1" {
+			return o, true
+		}
+		if answer == nil {
+			answer = &o
+		}
+	}
+	if answer != nil {
+		return *answer, true
 	}
 	return observed{}, false
 }
@@ -41,9 +51,10 @@ func (ru *run) finalCode() string {
 func (ru *run) checkFinal(ctx context.Context) (string, error) {
 	exp := ru.sc.Expect
 	from := 0
+	askedLast := slices.ContainsFunc(ru.sc.Steps, func(st scenario.Step) bool { return st.Last != nil })
 	_, err := ru.sess.waitFor(ctx, &from, "RESULT", func(m ecr.Message) (bool, error) {
 		last, _ := m.Get("last")
-		return m.Kind == ecr.Result && last != "1", nil
+		return m.Kind == ecr.Result && (last != "1" || askedLast), nil
 	})
 	if err != nil {
 		return "", ru.dutError(fmt.Errorf("expected %s: %w", expectedText(exp.Outcome, exp.TriesLeft), err))
