@@ -8,6 +8,7 @@ import (
 	"periph.io/x/conn/v3/physic"
 	"periph.io/x/conn/v3/pin"
 
+	"github.com/poshil/poshil/drivers/power"
 	"github.com/poshil/poshil/drivers/power/emulated"
 )
 
@@ -53,7 +54,7 @@ func NewADC(path string, o *ADCOpts) (*ADC, error) {
 		opt.FullScale = 30 * physic.Volt
 	}
 	if opt.FullScale < physic.MilliVolt || opt.FullScale > emulated.MaxMillivolts*physic.MilliVolt {
-		return nil, fmt.Errorf("emupin: %s: full scale %v out of range", opt.Name, opt.FullScale)
+		return nil, fmt.Errorf("emupin: %s: full scale %v: %w", opt.Name, opt.FullScale, power.ErrRange)
 	}
 	a := &ADC{name: opt.Name, path: path, full: opt.FullScale}
 	if _, err := a.Read(); err != nil {

@@ -9,6 +9,7 @@ import (
 	"periph.io/x/conn/v3/physic"
 	"periph.io/x/conn/v3/pin"
 
+	"github.com/poshil/poshil/drivers/power"
 	"github.com/poshil/poshil/drivers/power/emulated"
 )
 
@@ -62,7 +63,7 @@ func NewPowerGood(path string, o *PowerGoodOpts) (*PowerGood, error) {
 		opt.Name = "SUPPLY_PG"
 	}
 	if opt.Threshold < 0 {
-		return nil, fmt.Errorf("emupin: %s: negative threshold %v", opt.Name, opt.Threshold)
+		return nil, fmt.Errorf("emupin: %s: threshold %v: %w", opt.Name, opt.Threshold, power.ErrRange)
 	}
 	p := &PowerGood{name: opt.Name, path: path, threshold: opt.Threshold}
 	if _, err := p.Level(); err != nil {

@@ -20,6 +20,9 @@ import (
 	"github.com/poshil/poshil/drivers/power"
 )
 
+// ErrNoPin is returned by New without a pin.
+var ErrNoPin = errors.New("relay: no pin")
+
 // Opts configures a relay; the zero value is a normally-open relay driven
 // active high, without read-back.
 type Opts struct {
@@ -56,7 +59,7 @@ var (
 // as the bench left it until SetOutput or Halt.
 func New(pin gpio.PinOut, o *Opts) (*Relay, error) {
 	if pin == nil {
-		return nil, errors.New("relay: no pin")
+		return nil, ErrNoPin
 	}
 	var opt Opts
 	if o != nil {

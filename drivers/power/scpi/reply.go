@@ -30,6 +30,7 @@ type InstrumentError struct {
 	Command string // the command sent before SYST:ERR?
 }
 
+// Error names the command, the code and the instrument's text.
 func (e *InstrumentError) Error() string {
 	return fmt.Sprintf("%q: instrument error %d, %q", e.Command, e.Code, e.Msg)
 }
