@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/poshil/poshil/drivers/lineproxy"
 	"github.com/poshil/poshil/drivers/netproxy"
@@ -21,6 +22,7 @@ import (
 	"github.com/poshil/poshil/drivers/power/emulated"
 	"github.com/poshil/poshil/drivers/serial"
 	"github.com/poshil/poshil/fixtures/acquirer"
+	"github.com/poshil/poshil/fixtures/magstripe"
 	"github.com/poshil/poshil/harness/bench"
 	"github.com/poshil/poshil/harness/fault"
 	"github.com/poshil/poshil/harness/verdict"
@@ -56,6 +58,8 @@ type Rig struct {
 	// current is the running scenario, for the supply's power events.
 	current atomic.Pointer[run]
 	supply  *emulated.Supply
+	msrPTY  *serial.PTY
+	msr     *magstripe.MSR
 	workdir string
 	// parts are the fault-facing parts beyond card, host and DUT (msr,
 	// supply, line, network), as their packages' types.
@@ -121,6 +125,14 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 			}
 		})
 	}
+	if b.MSR != nil && b.MSR.Emulated() {
+		r.msrPTY, err = serial.NewPTY()
+		if err != nil {
+			return nil, verdict.Bench("msr line", err)
+		}
+		r.msr = magstripe.NewMSR(r.msrPTY.Port())
+		r.parts[fault.PartMSR] = r.msr
+	}
 	if p := b.Power; p != nil {
 		r.supply, err = emulated.New(filepath.Join(r.workdir, "supply.state"), &emulated.Opts{Nominal: p.Nominal.Potential()})
 		if err != nil {
@@ -165,6 +177,9 @@ func (r *Rig) Close() error {
 	}
 	if r.netProxy != nil {
 		errs = append(errs, r.netProxy.Close())
+	}
+	if r.msrPTY != nil {
+		errs = append(errs, r.msrPTY.Close())
 	}
 	if r.host != nil {
 		errs = append(errs, r.host.Close())
@@ -218,10 +233,13 @@ func BenchParts(b *bench.Bench) []fault.Part {
 
 // msrPath is what the DUT opens for the MSR line, or "".
 func (r *Rig) msrPath() string {
-	if r.Bench.MSR == nil {
-		return ""
+	switch {
+	case r.msrPTY != nil:
+		return r.msrPTY.Path()
+	case r.Bench.MSR != nil:
+		return r.Bench.MSR.Port
 	}
-	return r.Bench.MSR.Port
+	return ""
 }
 
 // dutHostAddr is the host address the DUT is given.
@@ -265,4 +283,55 @@ func (r *Rig) resetParts() {
 	if r.supply != nil {
 		_ = r.supply.Halt() // output on at nominal; no DUT runs now
 	}
+}
+
+// watchEvery is how often a running scenario checks the rig.
+const watchEvery = 250 * time.Millisecond
+
+// watch checks the rig while a scenario runs and cancels it with a bench
+// error when a part goes away (pcscd stopped, reader gone), so the
+// scenario ends as BENCH_ERROR within about a second instead of blaming
+// the DUT for what the rig did.
+func (r *Rig) watch(ctx context.Context, cancel context.CancelCauseFunc) {
+	t := time.NewTicker(watchEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := r.healthy(ctx); err != nil {
+			cancel(err)
+			return
+		}
+	}
+}
+
+// healthy checks that pcscd answers and the DUT's reader is still there.
+// It asks through a fresh PC/SC context: an established one can keep
+// answering from the client library's cache after pcscd is gone.
+func (r *Rig) healthy(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	c, err := pcsc.Open()
+	if err != nil {
+		return verdict.Bench("pcsc", err)
+	}
+	defer c.Close()
+	readers, err := c.Readers(cctx)
+	if err != nil {
+		return verdict.Bench("pcsc", err)
+	}
+	if !slices.Contains(readers, r.Bench.Card.Reader) {
+		return verdict.Bench("pcsc", fmt.Errorf("reader %q vanished: %w", r.Bench.Card.Reader, pcsc.ErrReaderGone))
+	}
+	if r.line != nil {
+		select {
+		case <-r.line.Proxy().Failed():
+			return verdict.Bench("ecr line proxy", r.line.Proxy().Err())
+		default:
+		}
+	}
+	return nil
 }

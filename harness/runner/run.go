@@ -87,9 +87,12 @@ func (r *Rig) RunWith(ctx context.Context, sc *scenario.Scenario, dutArgs []stri
 	if sc.Card.Name != "" {
 		ru.profile, _ = cards.Lookup(sc.Card.Name)
 	}
-	sctx, cancel := context.WithTimeout(ctx, sc.Timeout)
-	defer cancel()
+	tctx, cancelT := context.WithTimeout(ctx, sc.Timeout)
+	defer cancelT()
+	sctx, cancel := context.WithCancelCause(tctx)
+	defer cancel(nil)
 	defer ru.safe(sctx)
+	go r.watch(sctx, cancel)
 	defer func() {
 		if p := recover(); p != nil {
 			res.Class = verdict.BenchError
@@ -98,7 +101,21 @@ func (r *Rig) RunWith(ctx context.Context, sc *scenario.Scenario, dutArgs []stri
 	}()
 	out, err := ru.execute(sctx)
 	res.Outcome = out
+	// The rig breaking wins over whatever the DUT said meanwhile: a DUT
+	// that lost its reader is not to blame.
+	if cause := context.Cause(sctx); errors.Is(cause, verdict.ErrBench) {
+		err = cause
+	} else if herr := r.healthy(ctx); herr != nil {
+		err = herr
+	}
 	res.Class, res.Reason = classify(ctx, err)
+	if res.Class == verdict.Fail {
+		// Before blaming the firmware, make sure the rig did not fail
+		// under it (pcscd going down makes the DUT's reader fail first).
+		if berr := ru.confirmRig(ctx); berr != nil {
+			res.Class, res.Reason = verdict.BenchError, berr.Error()+" (the DUT's report was: "+res.Reason+")"
+		}
+	}
 	ru.rec.add("poshil", fmt.Sprintf("verdict %s %s", res.Class, res.Reason))
 	return res
 }
@@ -217,6 +234,11 @@ func (ru *run) boot(ctx context.Context) error {
 	if r.line != nil {
 		if err := r.line.Flush(); err != nil {
 			return verdict.Bench("ecr line", err)
+		}
+	}
+	if r.msrPTY != nil {
+		if err := r.msrPTY.Flush(); err != nil {
+			return verdict.Bench("msr line", err)
 		}
 	}
 	link := ecr.NewLink(r.ecrPort, ecr.LinkOptions{Tap: ru.tap})
@@ -370,6 +392,30 @@ func (ru *run) arm(ctx context.Context, spec *fault.Spec) error {
 		return verdict.Bench("fault "+spec.Name, err)
 	}
 	return nil
+}
+
+// settle is how long a FAIL waits for signs that the rig broke under the
+// DUT before it is reported.
+const settle = 500 * time.Millisecond
+
+// confirmRig waits a moment for the card emulator's connection to drop (as
+// it does when pcscd stops), then checks the rig's health afresh.
+func (ru *run) confirmRig(ctx context.Context) error {
+	t := time.NewTimer(settle)
+	defer t.Stop()
+	var slotDone <-chan struct{}
+	if ru.slot != nil {
+		slotDone = ru.slot.Done()
+	}
+	select {
+	case <-slotDone:
+		if err := ru.slot.Err(); err != nil && !errors.Is(err, vpcd.ErrCardPulled) {
+			return verdict.Bench("card emulator", fmt.Errorf("vpcd closed the card's connection (pcscd stopped?): %w", err))
+		}
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return ru.rig.healthy(ctx)
 }
 
 // nextRef is a unique transaction reference within the scenario.

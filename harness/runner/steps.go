@@ -10,6 +10,7 @@ import (
 	"github.com/poshil/poshil/drivers/ecr"
 	"github.com/poshil/poshil/drivers/vpcd"
 	"github.com/poshil/poshil/fixtures/emvcard"
+	"github.com/poshil/poshil/fixtures/magstripe"
 	"github.com/poshil/poshil/harness/evidence"
 	"github.com/poshil/poshil/harness/scenario"
 	"github.com/poshil/poshil/harness/verdict"
@@ -222,7 +223,25 @@ func (ru *run) askLast(ctx context.Context, want *scenario.Report) error {
 	return checkTries(want.TriesLeft, m)
 }
 
-// swipe swipes the scenario's card through the emulated MSR.
+// swipe swipes the scenario's card through the emulated MSR, with the
+// damage magstripe faults have set.
 func (ru *run) swipe(ctx context.Context) error {
-	return fmt.Errorf("swipe: %w: the emulated MSR is not wired in yet", verdict.ErrBench)
+	msr := ru.rig.msr
+	if msr == nil {
+		return fmt.Errorf("swipe: this bench has no emulated MSR")
+	}
+	t := magstripe.Tracks{T1: ru.profile.Track1(), T2: ru.profile.Track2()}
+	line, err := msr.Line(t)
+	if err != nil {
+		return fmt.Errorf("swipe: card %s: %w", ru.sc.Card.Name, err)
+	}
+	if sw, err := magstripe.ParseSwipe(line); err == nil {
+		ru.rec.add("msr", "swipe "+sw.String())
+	} else {
+		ru.rec.add("msr", "swipe (reads as: "+err.Error()+")")
+	}
+	if err := msr.Swipe(ctx, t); err != nil {
+		return verdict.Bench("msr line", err)
+	}
+	return nil
 }
