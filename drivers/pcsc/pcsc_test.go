@@ -77,6 +77,11 @@ func TestExchange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(rsp) == 2 && rsp[0] == 0x61 { // T=0: fetch the FCI with GET RESPONSE
+		if rsp, err = card.Transmit(ctx, []byte{0x00, 0xC0, 0x00, 0x00, rsp[1]}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if len(rsp) < 4 || rsp[0] != 0x6F || !bytes.Equal(rsp[len(rsp)-2:], []byte{0x90, 0x00}) {
 		t.Errorf("SELECT PPSE: % X", rsp)
 	}

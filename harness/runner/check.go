@@ -80,6 +80,11 @@ func (ru *run) checkFinal(ctx context.Context) (string, error) {
 			return code, fmt.Errorf("outcome %s came after %v, limit %v", code, took.Round(time.Millisecond), exp.Within)
 		}
 	}
+	if m := exp.MaxRetransmits; m != nil {
+		if got := ru.dupes.Load(); got > int64(*m) {
+			return code, fmt.Errorf("the terminal sent %d ECR frame(s) again (duplicates), at most %d expected", got, *m)
+		}
+	}
 	if exp.Host != nil {
 		if err := ru.checkHost(ctx); err != nil {
 			return code, err
@@ -137,7 +142,13 @@ func (ru *run) checkHost(ctx context.Context) error {
 	}
 	// A reversal is expected: give the DUT until the deadline to send it.
 	if want.Reversals != nil && *want.Reversals > 0 {
-		_, _ = host.Wait(ctx, func(r acquirer.Record) bool {
+		within := want.Within
+		if within == 0 {
+			within = 5 * time.Second
+		}
+		wctx, cancel := context.WithTimeout(ctx, within)
+		defer cancel()
+		_, _ = host.Wait(wctx, func(r acquirer.Record) bool {
 			return r.Dir == acquirer.In && r.Txn != nil && r.Txn.MTI == "0400" && count("0400") >= *want.Reversals
 		})
 	}

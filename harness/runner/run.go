@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/poshil/poshil/drivers/ecr"
@@ -42,6 +43,8 @@ type run struct {
 	sess    *session
 	sched   *fault.Schedule
 	target  *target
+	// dupes counts frames the DUT sent again (duplicates received).
+	dupes atomic.Int64
 	// untrigger removes byte-count triggers set on the line proxy.
 	untrigger []func()
 	stopRx    context.CancelFunc
@@ -325,6 +328,9 @@ func (ru *run) dutError(err error) error {
 
 // tap records line-level trouble (NAKs, retransmissions) in the transcript.
 func (ru *run) tap(ev ecr.TapEvent) {
+	if ev.Kind == ecr.TapDuplicate && ev.Dir == ecr.In {
+		ru.dupes.Add(1)
+	}
 	if s := tapText(ev); s != "" {
 		ru.rec.add("line", s)
 	}
@@ -409,7 +415,8 @@ func (ru *run) confirmRig(ctx context.Context) error {
 	}
 	select {
 	case <-slotDone:
-		if err := ru.slot.Err(); err != nil && !errors.Is(err, vpcd.ErrCardPulled) {
+		if err := ru.slot.Err(); err != nil && !errors.Is(err, vpcd.ErrCardPulled) &&
+			!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 			return verdict.Bench("card emulator", fmt.Errorf("vpcd closed the card's connection (pcscd stopped?): %w", err))
 		}
 	case <-t.C:

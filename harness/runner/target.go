@@ -61,6 +61,7 @@ type cardSide struct {
 	mu     sync.Mutex
 	hooks  []hookEntry // oldest first
 	nextID int
+	card   *emvcard.Card // the card in play, for hooks' Attach
 }
 
 type hookEntry struct {
@@ -74,7 +75,11 @@ func (c *cardSide) AddHooks(h emvcard.Hooks) (remove func()) {
 	c.nextID++
 	id := c.nextID
 	c.hooks = append(c.hooks, hookEntry{id: id, h: h})
+	card := c.card
 	c.mu.Unlock()
+	if card != nil && h.Attach != nil {
+		h.Attach(card) // e.g. preset the PIN try counter of the card in play
+	}
 	var once sync.Once
 	return func() {
 		once.Do(func() {
@@ -101,9 +106,18 @@ func (c *cardSide) snapshot() []hookEntry {
 	return append([]hookEntry(nil), c.hooks...)
 }
 
-// install puts the dynamic hooks on a card about to be inserted.
+// install puts the dynamic hooks on a card about to be inserted and lets
+// every active fault attach to it.
 func (c *cardSide) install(card *emvcard.Card) {
+	c.mu.Lock()
+	c.card = card
+	c.mu.Unlock()
 	card.SetHooks(emvcard.Hooks{APDU: c.intercept, ATR: c.atr})
+	for _, e := range c.snapshot() {
+		if e.h.Attach != nil {
+			e.h.Attach(card)
+		}
+	}
 }
 
 // intercept notifies the schedule of the APDU (triggers fire first), then

@@ -64,6 +64,10 @@ type Expect struct {
 	// Fields are RESULT fields that must have these values, e.g.
 	// {entry: fallback}.
 	Fields map[string]string `yaml:"fields"`
+	// MaxRetransmits bounds the frames the DUT sends again on the ECR
+	// line (seen as duplicates): a terminal that times out too early
+	// hammers a slow line.
+	MaxRetransmits *int `yaml:"max_retransmits"`
 }
 
 // HostExpect is checked against the emulated host's journal and ledger.
@@ -72,6 +76,9 @@ type HostExpect struct {
 	Requests *int `yaml:"requests"`
 	// Reversals is the number of reversals (0400) the host received.
 	Reversals *int `yaml:"reversals"`
+	// Within bounds the wait for expected reversals after the result
+	// (default 5s): a terminal may reverse after reporting.
+	Within time.Duration `yaml:"within"`
 }
 
 // Check validates the expectation as a whole.
