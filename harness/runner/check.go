@@ -162,6 +162,11 @@ func (ru *run) checkHost(ctx context.Context) error {
 			return fmt.Errorf("expected the host to receive %d reversal(s), got %d", *want.Reversals, got)
 		}
 	}
+	if want.Net != nil && ru.profile != nil {
+		if got := host.Net(ru.profile.PAN); got != *want.Net {
+			return fmt.Errorf("expected the card's net debit on the host to be %d, got %d (debits and reversals do not match)", *want.Net, got)
+		}
+	}
 	return nil
 }
 

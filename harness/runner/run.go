@@ -304,10 +304,15 @@ func (ru *run) startDUT() error {
 
 // waitReady waits for the DUT's next READY within the boot timeout.
 func (ru *run) waitReady(ctx context.Context) error {
+	return ru.waitReadyFrom(ctx, &ru.cursor)
+}
+
+// waitReadyFrom waits for READY from message *from on.
+func (ru *run) waitReadyFrom(ctx context.Context, from *int) error {
 	r := ru.rig
 	bctx, cancel := context.WithTimeout(ctx, r.Bench.DUT.BootTimeout)
 	defer cancel()
-	_, err := ru.sess.waitFor(bctx, &ru.cursor, "READY", func(m ecr.Message) (bool, error) {
+	_, err := ru.sess.waitFor(bctx, from, "READY", func(m ecr.Message) (bool, error) {
 		return m.Kind == ecr.Ready, nil
 	})
 	if err != nil {

@@ -125,10 +125,14 @@ func (s *session) waitFor(ctx context.Context, from *int, what string, match fun
 		case <-changed:
 		case <-dutDone:
 			s.mu.Lock()
-			if s.dutDone == dutDone {
+			current := s.dutDone
+			if current == dutDone {
 				s.dutDone = nil // report once; later waits see the messages so far
 			}
 			s.mu.Unlock()
+			if current != dutDone {
+				continue // an intended death (power cut) or a restart: keep waiting
+			}
 			return ecr.Message{}, fmt.Errorf("no %s: the terminal process ended", what)
 		case <-ctx.Done():
 			return ecr.Message{}, fmt.Errorf("no %s from the terminal: %w", what, ctx.Err())

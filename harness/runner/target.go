@@ -155,6 +155,7 @@ func (d dutSide) Kill(ctx context.Context) error {
 	if d.ru.dut == nil {
 		return nil
 	}
+	d.ru.sess.setDUTDone(nil) // an intended death: waits go on until the reboot
 	d.ru.dut.kill()
 	d.ru.rec.add("power", "DUT killed (power cut)")
 	return nil
@@ -168,8 +169,9 @@ func (d dutSide) Start(ctx context.Context) error {
 		}
 	}
 	d.ru.rec.add("power", "DUT restarting (power restored)")
+	from := len(d.ru.sess.all()) // its own cursor: the steps keep theirs
 	if err := d.ru.startDUT(); err != nil {
 		return err
 	}
-	return d.ru.waitReady(ctx)
+	return d.ru.waitReadyFrom(ctx, &from)
 }

@@ -76,6 +76,9 @@ type HostExpect struct {
 	Requests *int `yaml:"requests"`
 	// Reversals is the number of reversals (0400) the host received.
 	Reversals *int `yaml:"reversals"`
+	// Net is the card's net debit on the host's ledger in minor units
+	// after the scenario (0: every debit was reversed).
+	Net *int64 `yaml:"net"`
 	// Within bounds the wait for expected reversals after the result
 	// (default 5s): a terminal may reverse after reporting.
 	Within time.Duration `yaml:"within"`

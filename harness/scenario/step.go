@@ -27,7 +27,8 @@ type Step struct {
 	// PIN enters the card's PIN ("correct") or a wrong one ("wrong") on the
 	// terminal's keypad, followed by Enter. The digits never reach evidence.
 	PIN *string `yaml:"pin"`
-	// Key presses named keys: enter, cancel, clear.
+	// Key presses a named key (enter, cancel, clear) or one digit, for a
+	// menu such as the application choice.
 	Key *string `yaml:"key"`
 	// Expect waits for the terminal to report a code (event or result).
 	Expect *Report `yaml:"expect"`
@@ -117,7 +118,10 @@ func KeyCode(name string) (byte, error) {
 	case "clear":
 		return 'X', nil
 	}
-	return 0, fmt.Errorf("key: want enter, cancel or clear, got %q", name)
+	if len(name) == 1 && name[0] >= '0' && name[0] <= '9' {
+		return name[0], nil // a menu choice; PINs use the pin step
+	}
+	return 0, fmt.Errorf("key: want enter, cancel, clear or one digit (a menu choice), got %q", name)
 }
 
 // Sale is a purchase: `sale: 12.50` or `sale: {amount: 12.50, currency: 978}`.
