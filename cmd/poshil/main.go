@@ -25,8 +25,10 @@ import (
 const usage = `poshil: hardware-in-the-loop test harness for payment-terminal firmware
 
 usage:
-  poshil run [--bench FILE] [--label-filter EXPR] [--out DIR] [--mutant NAME] [SCENARIO|DIR...]
-  poshil validate FILE...
+  poshil run [--bench FILE] [--label-filter EXPR] [--out DIR] [--verbose]
+             [--repeat N] [--until-fail] [--mutant NAME] [SCENARIO|DIR...]
+  poshil list [--label-filter EXPR] [SCENARIO|DIR...]
+  poshil validate [--bench FILE] FILE...
   poshil sim card --profile NAME|FILE [--slot N] [--vpcd HOST]
   poshil cards
   poshil report merge -o OUT.json RECORD.json...   join the records of shards
@@ -57,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdSim(ctx, args[1:], stdout, stderr)
 	case "cards":
 		return cmdCards(stdout)
+	case "list":
+		return cmdList(args[1:], stdout, stderr)
 	case "report":
 		return cmdReport(args[1:], stdout, stderr)
 	case "schema":

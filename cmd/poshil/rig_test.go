@@ -23,17 +23,7 @@ func TestPcscdPulledIsBenchError(t *testing.T) {
 	if os.Getenv("CI") == "" && os.Getenv("POSHIL_RIG_TESTS") == "" {
 		t.Skip("stops the machine's pcscd: set POSHIL_RIG_TESTS=1 (CI runs it)")
 	}
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "refterm"), "./fixtures/terminal/cmd/refterm")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build refterm: %v\n%s", err, out)
-	}
-	t.Setenv("POSHIL_BIN", bin)
+	root := buildRefterm(t)
 	sc := write(t, "held.yaml", `name: card held at the PIN prompt
 card: visa-credit
 timeout: 60s
@@ -91,4 +81,23 @@ expect: {outcome: APPROVED}
 	case <-ctx.Done():
 		t.Fatal("poshil run hung after pcscd stopped")
 	}
+}
+
+// buildRefterm builds the reference terminal for tests that run the CLI
+// on the emulated bench, points $POSHIL_BIN at it and returns the
+// repository root.
+func buildRefterm(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(bin, "refterm"), "./fixtures/terminal/cmd/refterm")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build refterm: %v\n%s", err, out)
+	}
+	t.Setenv("POSHIL_BIN", bin)
+	return root
 }

@@ -31,6 +31,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	outDir := fs.String("out", "out", "directory for junit.xml and record.json")
 	var mutants stringList
 	fs.Var(&mutants, "mutant", "start the reference terminal with this deliberate bug (repeatable)")
+	verbose := fs.Bool("verbose", false, "stream each scenario's transcript live")
+	repeat := fs.Int("repeat", 1, "run the selection N times (hunting flakes)")
+	untilFail := fs.Bool("until-fail", false, "stop at the first scenario that does not PASS (with --repeat: at most N rounds; alone: 100)")
 	if err := fs.Parse(args); err != nil {
 		return verdict.ExitInvalid
 	}
@@ -67,7 +70,17 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		dutArgs = append(dutArgs, "--mutant", m)
 	}
 	fmt.Fprintf(stdout, "poshil: bench %s, %d scenario(s)\n", b.Name, len(scs))
-	rig, err := runner.Up(ctx, b, runner.Options{DUTArgs: dutArgs})
+	opts := runner.Options{DUTArgs: dutArgs}
+	if *verbose {
+		opts.Live = func(name string, l verdict.Line) {
+			fmt.Fprintf(stdout, "    %9.3fms %-6s %s\n", float64(l.At.Microseconds())/1000, l.Source, l.Text)
+		}
+	}
+	rounds := max(*repeat, 1)
+	if *untilFail && *repeat <= 1 {
+		rounds = 100
+	}
+	rig, err := runner.Up(ctx, b, opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "poshil: BENCH_ERROR: bench %s not available: %v\n", b.Name, err)
 		for _, sc := range scs {
@@ -77,18 +90,29 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return verdict.ExitBenchError
 	}
 	defer rig.Close()
-	for i, sc := range scs {
-		if ctx.Err() != nil {
-			results = append(results, verdict.Result{Scenario: sc.Name, File: sc.File, Labels: sc.Labels, Class: verdict.BenchError, Reason: "not run: aborted", Started: time.Now()})
-			continue
+	total := rounds * len(scs)
+	done := 0
+	var spent time.Duration
+rounds:
+	for round := 1; round <= rounds; round++ {
+		for _, sc := range scs {
+			if ctx.Err() != nil {
+				results = append(results, verdict.Result{Scenario: sc.Name, File: sc.File, Labels: sc.Labels, Class: verdict.BenchError, Reason: "not run: aborted", Started: time.Now()})
+				continue
+			}
+			r := rig.Run(ctx, sc)
+			if rounds > 1 {
+				r.Scenario = fmt.Sprintf("%s #%d", r.Scenario, round)
+			}
+			results = append(results, r)
+			done++
+			spent += r.Duration
+			fmt.Fprintln(stdout, progressLine(done, total, spent, r))
+			if *untilFail && r.Class != verdict.Pass {
+				fmt.Fprintf(stdout, "poshil: stopped at the first %s (round %d)\n", r.Class, round)
+				break rounds
+			}
 		}
-		r := rig.Run(ctx, sc)
-		results = append(results, r)
-		line := fmt.Sprintf("[%d/%d] %-11s %s (%v)", i+1, len(scs), r.Class, sc.Name, r.Duration.Round(time.Millisecond))
-		if r.Class != verdict.Pass {
-			line += "\n        " + strings.ReplaceAll(r.Reason, "\n", "\n        ")
-		}
-		fmt.Fprintln(stdout, line)
 	}
 	writeReports(*outDir, run, results, stderr)
 	c := verdict.Counts(results)
@@ -127,4 +151,18 @@ func writeReports(dir string, run report.Run, rs []verdict.Result, stderr io.Wri
 	if err := report.WriteAll(dir, &rec); err != nil {
 		fmt.Fprintf(stderr, "poshil: writing reports: %v\n", err)
 	}
+}
+
+// progressLine is one live line per scenario: position, ETA from the mean
+// duration so far, verdict, name, and the reason when it did not pass.
+func progressLine(done, total int, spent time.Duration, r verdict.Result) string {
+	eta := time.Duration(0)
+	if done > 0 {
+		eta = spent / time.Duration(done) * time.Duration(total-done)
+	}
+	line := fmt.Sprintf("[%d/%d eta %s] %-11s %s (%v)", done, total, eta.Round(time.Second), r.Class, r.Scenario, r.Duration.Round(time.Millisecond))
+	if r.Class != verdict.Pass {
+		line += "\n        " + strings.ReplaceAll(r.Reason, "\n", "\n        ")
+	}
+	return line
 }

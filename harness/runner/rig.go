@@ -36,6 +36,9 @@ type Options struct {
 	// Lookup resolves the DUT program; nil looks beside the poshil binary,
 	// in $POSHIL_BIN and on $PATH.
 	Lookup func(name string) (string, error)
+	// Live, when set, sees every transcript line as it is recorded (for
+	// `poshil run --verbose`). Lines are masked like the evidence.
+	Live func(scenario string, l verdict.Line)
 }
 
 // Rig is a bench that is up: its parts opened and its emulated parts

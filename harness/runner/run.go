@@ -66,6 +66,9 @@ func (r *Rig) RunWith(ctx context.Context, sc *scenario.Scenario, dutArgs []stri
 	res = verdict.Result{Scenario: sc.Name, File: sc.File, Labels: sc.Labels, Started: time.Now()}
 	ru := &run{rig: r, sc: sc, rec: newRecorder(), dutArgs: append(slices.Clone(r.opts.DUTArgs), dutArgs...)}
 	ru.apdus = evidence.NewAPDULog(ru.rec.start)
+	if live := r.opts.Live; live != nil {
+		ru.rec.live = func(l verdict.Line) { live(sc.Name, l) }
+	}
 	defer func() {
 		res.Duration = time.Since(res.Started)
 		ev := &verdict.Evidence{Transcript: ru.rec.snapshot(), APDUs: ru.apdus.Entries(), Events: ru.apdus.Timeline()}

@@ -178,6 +178,7 @@ type recorder struct {
 	mu    sync.Mutex
 	start time.Time
 	lines []verdict.Line
+	live  func(verdict.Line)
 }
 
 func newRecorder() *recorder { return &recorder{start: time.Now()} }
@@ -195,6 +196,9 @@ func (r *recorder) addAt(t time.Time, source, text string) {
 		i--
 	}
 	r.lines = slices.Insert(r.lines, i, l)
+	if r.live != nil {
+		r.live(l)
+	}
 }
 
 func (r *recorder) snapshot() []verdict.Line {

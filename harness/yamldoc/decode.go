@@ -27,10 +27,21 @@ var (
 )
 
 func (d *decoder) fail(n *yaml.Node, format string, args ...any) {
+	d.push(&Error{Pos: Pos{File: d.file, Line: n.Line, Col: n.Column}, Msg: fmt.Sprintf(format, args...)})
+}
+
+// push records e once: an alias expanded many times reports its problem
+// at its one place, not once per expansion.
+func (d *decoder) push(e *Error) {
 	if len(d.errs) >= maxErrors {
 		return
 	}
-	d.errs = append(d.errs, &Error{Pos: Pos{File: d.file, Line: n.Line, Col: n.Column}, Msg: fmt.Sprintf(format, args...)})
+	for _, old := range d.errs {
+		if old.Pos == e.Pos && old.Msg == e.Msg {
+			return
+		}
+	}
+	d.errs = append(d.errs, e)
 }
 
 // addErr records err from n's decoding, keeping inner positions.
@@ -43,9 +54,6 @@ func (d *decoder) addErr(n *yaml.Node, err error) {
 			d.addErr(n, inner)
 		}
 	case errors.As(err, &e):
-		if len(d.errs) >= maxErrors {
-			return
-		}
 		c := *e
 		if c.Pos.File == "" {
 			c.Pos.File = d.file
@@ -53,7 +61,7 @@ func (d *decoder) addErr(n *yaml.Node, err error) {
 		if c.Pos.Line == 0 {
 			c.Pos.Line, c.Pos.Col = n.Line, n.Column
 		}
-		d.errs = append(d.errs, &c)
+		d.push(&c)
 	default:
 		d.fail(n, "%s", strings.TrimPrefix(err.Error(), "yaml: "))
 	}
