@@ -75,7 +75,10 @@ func registerBuiltins(g *Generator) {
 	step := reflect.TypeFor[scenario.Step]()
 	g.SetField(step, "insert", map[string]any{"enum": []any{"chip"}})
 	g.SetField(step, "pin", map[string]any{"enum": []any{"correct", "wrong"}})
-	g.SetField(step, "key", map[string]any{"enum": []any{"enter", "cancel", "clear"}})
+	g.SetField(step, "key", map[string]any{"anyOf": []any{
+		map[string]any{"enum": []any{"enter", "cancel", "clear"}},
+		map[string]any{"type": "string", "pattern": "^[0-9]$", "description": "one digit: a menu choice"},
+	}})
 	for key, doc := range map[string]string{
 		"sale":    "start a sale through the ECR",
 		"insert":  "present the scenario's card to the chip reader",
