@@ -17,6 +17,7 @@ import (
 	"github.com/poshil/poshil/drivers/power"
 	"github.com/poshil/poshil/fixtures/acquirer"
 	"github.com/poshil/poshil/fixtures/benches"
+	"github.com/poshil/poshil/harness/dut"
 	"github.com/poshil/poshil/harness/yamldoc"
 )
 
@@ -95,6 +96,13 @@ type DUT struct {
 	// Process, when set, is a DUT the harness starts itself (an emulated
 	// terminal, or firmware built for the host).
 	Process *Process `yaml:"process"`
+	// Profile maps a third-party DUT's own texts and codes onto ECR
+	// messages and canonical outcomes (adapters console and process): a
+	// shipped name (fixtures/profiles) or a path.
+	Profile string `yaml:"profile"`
+
+	// Prof is the loaded Profile.
+	Prof *dut.Profile `yaml:"-"`
 }
 
 // Process is a DUT run as a host process, started for every scenario.
@@ -106,6 +114,8 @@ type Process struct {
 	// Config, when set, is written as JSON to {config} with placeholders
 	// in its string values expanded.
 	Config map[string]any `yaml:"config"`
+	// Env adds environment variables (placeholders expanded).
+	Env map[string]string `yaml:"env"`
 }
 
 // Placeholders that Process.Command and Process.Config may use.
@@ -131,7 +141,10 @@ func (b *Bench) Check(n *yaml.Node) error {
 	if b.MSR != nil && b.MSR.Port == "" {
 		add("msr.port: a device path, or \"emulated\" for a pseudo-terminal pair")
 	}
-	if b.ECR.Port == "" {
+	if b.DUT.Adapter == "" {
+		b.DUT.Adapter = "ecr"
+	}
+	if b.ECR.Port == "" && b.DUT.Adapter != "process" {
 		add("ecr.port: a device path, or \"emulated\" for a pseudo-terminal pair")
 	}
 	if b.ECR.Baud == 0 {
@@ -156,11 +169,24 @@ func (b *Bench) Check(n *yaml.Node) error {
 	if b.Power != nil && b.Power.Supply != "emulated" {
 		add("power.supply %q: want emulated", b.Power.Supply)
 	}
-	if b.DUT.Adapter == "" {
-		b.DUT.Adapter = "ecr"
-	}
-	if b.DUT.Adapter != "ecr" {
-		add("dut.adapter %q: want ecr", b.DUT.Adapter)
+	switch b.DUT.Adapter {
+	case "ecr":
+		if b.DUT.Profile != "" {
+			add("dut.profile: the ecr adapter speaks the framed ECR protocol natively; a profile is for console and process")
+		}
+	case "console", "process":
+		if b.DUT.Profile == "" {
+			add("dut.profile: adapter %s needs a firmware profile (a shipped name or a file)", b.DUT.Adapter)
+		} else if p, err := dut.LoadProfile(b.DUT.Profile); err != nil {
+			add("dut.profile: %v", err)
+		} else {
+			b.DUT.Prof = p
+		}
+		if b.DUT.Adapter == "process" && b.DUT.Process == nil {
+			add("dut.adapter process needs dut.process.command")
+		}
+	default:
+		add("dut.adapter %q: want ecr, console or process", b.DUT.Adapter)
 	}
 	if b.DUT.BootTimeout == 0 {
 		b.DUT.BootTimeout = 10 * time.Second
@@ -176,6 +202,9 @@ func (b *Bench) Check(n *yaml.Node) error {
 		}
 	} else if b.ECR.Emulated() {
 		add("ecr.port is emulated, so dut.process must start the DUT that opens its other end")
+	}
+	if b.DUT.Adapter == "process" && b.ECR.Port != "" {
+		add("ecr.port: the process adapter talks to the DUT on its stdin and stdout; leave ecr out")
 	}
 	if len(errs) > 0 {
 		return errs

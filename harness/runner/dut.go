@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/poshil/poshil/harness/bench"
+	"github.com/poshil/poshil/harness/dut"
 	"github.com/poshil/poshil/harness/verdict"
 )
 
@@ -30,11 +32,16 @@ type process struct {
 	out  *boundedBuffer
 	done chan struct{}
 	err  error // set before done closes
+
+	// stdin and output are the program's pipes when the process adapter
+	// talks to it (nil otherwise: its output goes to out).
+	stdin  io.WriteCloser
+	output io.ReadCloser
 }
 
 // startProcess expands placeholders, writes the config file and starts the
 // DUT. Failing to start is a bench error: the rig could not run the DUT.
-func startProcess(p *bench.Process, vars map[string]string, extraArgs []string, lookup func(string) (string, error), prev *process) (*process, error) {
+func startProcess(p *bench.Process, vars map[string]string, extraArgs []string, lookup func(string) (string, error), prev *process, pipes bool) (*process, error) {
 	if p.Config != nil {
 		cfg := expandAny(p.Config, vars)
 		data, err := json.MarshalIndent(cfg, "", "  ")
@@ -55,17 +62,41 @@ func startProcess(p *bench.Process, vars map[string]string, extraArgs []string, 
 		return nil, verdict.Bench("dut", err)
 	}
 	cmd := exec.Command(path, argv[1:]...)
-	cmd.Dir = vars["{workdir}"]
+	// The DUT runs in poshil's folder, so relative paths in a bench file
+	// mean what they say; its scratch files go to {workdir}.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if len(p.Env) > 0 {
+		cmd.Env = os.Environ()
+		for k, v := range p.Env {
+			cmd.Env = append(cmd.Env, k+"="+expand(v, vars))
+		}
+	}
 	out := &boundedBuffer{limit: dutLogLimit}
 	if prev != nil {
 		out = prev.out // one log across restarts
 	}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
+	pr := &process{cmd: cmd, out: out, done: make(chan struct{})}
+	var started func()
+	if pipes {
+		var err error
+		pr.stdin, pr.output, started, err = dut.Pipes(cmd)
+		if err != nil {
+			return nil, verdict.Bench("dut", err)
+		}
+	} else {
+		cmd.Stdout, cmd.Stderr = out, out
+	}
+	err = cmd.Start()
+	if started != nil {
+		started()
+	}
+	if err != nil {
+		if pipes {
+			pr.stdin.Close()
+			pr.output.Close()
+		}
 		return nil, verdict.Bench("dut", fmt.Errorf("start %s: %w", path, err))
 	}
-	pr := &process{cmd: cmd, out: out, done: make(chan struct{})}
 	go func() {
 		pr.err = cmd.Wait()
 		close(pr.done)

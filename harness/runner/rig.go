@@ -158,7 +158,7 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 				s.Notify(fault.Event{Kind: fault.EventECR, ECR: string(f.Msg.Kind), Text: text})
 			}
 		})
-	} else {
+	} else if b.ECR.Port != "" {
 		r.ecrPort, err = serial.Open(b.ECR.Port, serial.Options{Baud: b.ECR.Baud})
 		if err != nil {
 			return nil, verdict.Bench("ecr line", err)

@@ -17,6 +17,7 @@ import (
 	"github.com/poshil/poshil/drivers/vpcd"
 	"github.com/poshil/poshil/fixtures/cards"
 	"github.com/poshil/poshil/fixtures/emvcard"
+	"github.com/poshil/poshil/harness/dut"
 	"github.com/poshil/poshil/harness/evidence"
 	"github.com/poshil/poshil/harness/fault"
 	"github.com/poshil/poshil/harness/scenario"
@@ -40,9 +41,12 @@ type run struct {
 	dut     *process
 	dutVars map[string]string
 	dutArgs []string
-	sess    *session
-	sched   *fault.Schedule
-	target  *target
+	// procLink is the process adapter's link (adapter process), whose
+	// pipes change when the DUT restarts.
+	procLink *lazyProcess
+	sess     *session
+	sched    *fault.Schedule
+	target   *target
 	// dupes counts frames the DUT sent again (duplicates received).
 	dupes atomic.Int64
 	// untrigger removes byte-count triggers set on the line proxy.
@@ -247,11 +251,21 @@ func (ru *run) boot(ctx context.Context) error {
 			return verdict.Bench("msr line", err)
 		}
 	}
-	link := ecr.NewLink(r.ecrPort, ecr.LinkOptions{Tap: ru.tap})
-	ru.sess = newSession(link, ru.rec)
-	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	ru.stopRx = stop
-	go ru.sess.receive(rctx)
+	var l link
+	switch r.Bench.DUT.Adapter {
+	case "console":
+		cl, err := dut.NewConsole(r.ecrPort, r.Bench.DUT.Prof, ru.lineTap)
+		if err != nil {
+			return fmt.Errorf("%w: %w", yamldoc.ErrInvalid, err)
+		}
+		l = cl
+	case "process":
+		ru.procLink = &lazyProcess{}
+		l = ru.procLink
+	default:
+		l = ecr.NewLink(r.ecrPort, ecr.LinkOptions{Tap: ru.tap})
+	}
+	ru.sess = newSession(l, ru.rec)
 
 	ru.target = &target{ru: ru}
 	ru.target.card = &cardSide{ru: ru}
@@ -283,10 +297,22 @@ func (ru *run) boot(ctx context.Context) error {
 		if err := ru.startDUT(); err != nil {
 			return err
 		}
-	} else if err := ru.sess.send(ctx, ecr.Message{Kind: ecr.Status}); err != nil {
-		return err
+	}
+	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	ru.stopRx = stop
+	go ru.sess.receive(rctx)
+	if r.Bench.DUT.Process == nil {
+		if err := ru.sess.send(ctx, ecr.Message{Kind: ecr.Status}); err != nil {
+			return err
+		}
 	}
 	return ru.waitReady(ctx)
+}
+
+// lineTap records a text-protocol DUT's lines (already masked by the
+// adapter) in the transcript.
+func (ru *run) lineTap(dir, line string) {
+	ru.rec.add("dut-"+dir, line)
 }
 
 // startDUT starts the DUT process (again, after a power cut).
@@ -295,11 +321,18 @@ func (ru *run) startDUT() error {
 		ru.dut.stop()
 	}
 	p := ru.rig.Bench.DUT.Process
-	dut, err := startProcess(p, ru.dutVars, ru.dutArgs, ru.rig.opts.Lookup, ru.dut)
+	proc, err := startProcess(p, ru.dutVars, ru.dutArgs, ru.rig.opts.Lookup, ru.dut, ru.procLink != nil)
 	if err != nil {
 		return err
 	}
-	ru.dut = dut
+	if ru.procLink != nil {
+		if err := ru.procLink.attach(proc, ru.rig.Bench.DUT.Prof, ru.lineTap); err != nil {
+			proc.kill()
+			return fmt.Errorf("%w: %w", yamldoc.ErrInvalid, err)
+		}
+	}
+	ru.dut = proc
+	dut := proc
 	ru.sess.setDUTDone(dut.done)
 	ru.rec.add("poshil", fmt.Sprintf("DUT started: pid %d", dut.cmd.Process.Pid))
 	return nil

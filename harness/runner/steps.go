@@ -170,6 +170,9 @@ func expectedText[T ~string](code T, tries *int) string {
 
 func reportText(m ecr.Message) string {
 	code, _ := m.Get("code")
+	if u, ok := m.Get("unmapped"); ok && code == "" {
+		code = fmt.Sprintf("%q (a DUT code the firmware profile does not map)", u)
+	}
 	if t, ok := m.Get("tries"); ok {
 		return fmt.Sprintf("%s (tries=%s)", code, t)
 	}
