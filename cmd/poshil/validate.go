@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -59,7 +60,11 @@ func validateFile(path string, parts []fault.Part) error {
 	if err != nil {
 		return err
 	}
-	return runner.CheckScenario(sc, parts)
+	var errs []error
+	for _, v := range sc.Expand() {
+		errs = append(errs, runner.CheckScenario(v, parts))
+	}
+	return errors.Join(errs...)
 }
 
 // isBenchFile sniffs the top-level keys: a bench has dut/ecr/host, a

@@ -39,6 +39,10 @@ type Scenario struct {
 	Faults []fault.Spec `yaml:"faults"`
 	Steps  []Step       `yaml:"steps"`
 	Expect Expect       `yaml:"expect"`
+	// Matrix runs the scenario once per variant: each may swap the card,
+	// the amount of every sale step and the expected outcome. The
+	// variants become scenarios of their own, named "name [variant]".
+	Matrix []Variant `yaml:"matrix"`
 	// Mutants names deliberate bugs of the reference terminal that this
 	// scenario must catch: the suite runs the scenario against each and
 	// requires FAIL. That is how we know the scenario can fail.
@@ -95,7 +99,81 @@ func (e *Expect) Check(n *yaml.Node) error {
 	return nil
 }
 
-// Load reads and validates one scenario file.
+// Variant is one row of a scenario's matrix.
+type Variant struct {
+	// Name labels the variant; default: what it changes.
+	Name string `yaml:"name"`
+	// Card replaces the scenario's card.
+	Card Ref `yaml:"card"`
+	// Amount replaces the amount of every sale step.
+	Amount Amount `yaml:"amount"`
+	// Outcome replaces the expected outcome.
+	Outcome outcome.Code `yaml:"outcome"`
+	// Mutants, when set, replace the scenario's mutants for this variant.
+	Mutants []string `yaml:"mutants"`
+}
+
+// Check requires a variant to change something.
+func (v *Variant) Check(n *yaml.Node) error {
+	if v.Card.Name == "" && v.Amount == 0 && v.Outcome == "" {
+		return yamldoc.At(n, "a matrix variant changes card, amount or outcome")
+	}
+	return nil
+}
+
+func (v Variant) label() string {
+	if v.Name != "" {
+		return v.Name
+	}
+	var parts []string
+	if v.Card.Name != "" {
+		parts = append(parts, v.Card.Name)
+	}
+	if v.Amount != 0 {
+		parts = append(parts, v.Amount.String())
+	}
+	if v.Outcome != "" {
+		parts = append(parts, string(v.Outcome))
+	}
+	return strings.Join(parts, " ")
+}
+
+// Expand returns the scenario's variants as scenarios of their own, or the
+// scenario itself when it has no matrix.
+func (s *Scenario) Expand() []*Scenario {
+	if len(s.Matrix) == 0 {
+		return []*Scenario{s}
+	}
+	out := make([]*Scenario, 0, len(s.Matrix))
+	for _, v := range s.Matrix {
+		c := *s
+		c.Matrix = nil
+		c.Name = s.Name + " [" + v.label() + "]"
+		if v.Card.Name != "" {
+			c.Card = v.Card
+		}
+		c.Steps = make([]Step, len(s.Steps))
+		for i, st := range s.Steps {
+			if st.Sale != nil && v.Amount != 0 {
+				sale := *st.Sale
+				sale.Amount = v.Amount
+				st.Sale = &sale
+			}
+			c.Steps[i] = st
+		}
+		if v.Outcome != "" {
+			c.Expect.Outcome = v.Outcome
+		}
+		if v.Mutants != nil {
+			c.Mutants = v.Mutants
+		}
+		out = append(out, &c)
+	}
+	return out
+}
+
+// Load reads and validates one scenario file, unexpanded (see Expand;
+// LoadFiles and LoadDir return every variant).
 func Load(path string) (*Scenario, error) {
 	var s Scenario
 	if err := yamldoc.ReadFile(path, &s); err != nil {
@@ -159,7 +237,11 @@ func (s *Scenario) Check(n *yaml.Node) error {
 			add(n, "step at %d:%d clears %q, but no fault with that id is armed before it", st.Line, st.Col, *st.Clear)
 		}
 	}
-	if needsCard && s.Card.Name == "" {
+	allVariantsCard := len(s.Matrix) > 0
+	for _, v := range s.Matrix {
+		allVariantsCard = allVariantsCard && v.Card.Name != ""
+	}
+	if needsCard && s.Card.Name == "" && !allVariantsCard {
 		add(n, "a step presents a card, so the scenario needs card: (one of the shelf's card profiles)")
 	}
 	if len(errs) > 0 {
@@ -206,7 +288,7 @@ func LoadFiles(paths []string) ([]*Scenario, error) {
 			errs = append(errs, err)
 			continue
 		}
-		out = append(out, s)
+		out = append(out, s.Expand()...)
 	}
 	if len(errs) > 0 {
 		return out, errors.Join(errs...)

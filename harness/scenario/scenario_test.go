@@ -100,3 +100,38 @@ func FuzzParse(f *testing.F) {
 		_, _ = Parse("fuzz.yaml", data)
 	})
 }
+
+func TestMatrix(t *testing.T) {
+	doc := `name: sale
+card: visa-credit
+steps: [{sale: 1}, {insert: chip}]
+expect: {outcome: APPROVED}
+matrix:
+  - {card: mc-debit}
+  - {amount: 51.00, outcome: INSUFFICIENT_FUNDS}
+  - {name: big, amount: 61.00, outcome: EXCEEDS_LIMIT}
+`
+	s, err := Parse("m.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs := s.Expand()
+	if len(vs) != 3 {
+		t.Fatalf("%d variants", len(vs))
+	}
+	if vs[0].Card.Name != "mc-debit" || vs[0].Steps[0].Sale.Amount != 100 || vs[0].Name != "sale [mc-debit]" {
+		t.Errorf("variant 0: %+v", vs[0])
+	}
+	if vs[1].Steps[0].Sale.Amount != 5100 || vs[1].Expect.Outcome != outcome.InsufficientFunds || vs[1].Card.Name != "visa-credit" {
+		t.Errorf("variant 1: %+v", vs[1])
+	}
+	if s.Steps[0].Sale.Amount != 100 {
+		t.Error("expanding changed the original")
+	}
+	if vs[2].Name != "sale [big]" {
+		t.Errorf("variant 2 name %q", vs[2].Name)
+	}
+	if _, err := Parse("m.yaml", []byte("name: a\nsteps: [{sale: 1}]\nexpect: {outcome: APPROVED}\nmatrix: [{}]\n")); err == nil || !strings.Contains(err.Error(), "m.yaml:4:10: a matrix variant changes") {
+		t.Errorf("empty variant: %v", err)
+	}
+}
