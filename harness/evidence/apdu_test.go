@@ -99,7 +99,7 @@ func TestDecodeAPDU(t *testing.T) {
 			if got, want := len(e.CommandBytes()), len(hx(t, tt.capdu)); got != want {
 				t.Errorf("CommandBytes %d bytes, want %d", got, want)
 			}
-			if r != nil && len(r) >= 2 && len(e.ResponseBytes()) != len(r) {
+			if len(r) >= 2 && len(e.ResponseBytes()) != len(r) {
 				t.Errorf("ResponseBytes %d bytes, want %d", len(e.ResponseBytes()), len(r))
 			}
 			if s := e.Summary(); !strings.HasPrefix(s, tt.command) {

@@ -249,7 +249,7 @@ func exitDescription(err error) string {
 	return err.Error()
 }
 
-// withoutCancel gives cleanup its own deadline even when the scenario's
+// cleanupContext gives cleanup its own deadline even when the scenario's
 // context is already cancelled (Ctrl-C, timeout).
 func cleanupContext(parent context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(parent), 5*time.Second)

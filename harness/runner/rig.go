@@ -245,9 +245,6 @@ func (r *Rig) msrPath() string {
 	return ""
 }
 
-// dutHostAddr is the host address the DUT is given.
-func (r *Rig) dutHostAddr() string { return r.dutHost }
-
 // supplyPath is the emulated supply's state file, or "".
 func (r *Rig) supplyPath() string {
 	if r.supply == nil {

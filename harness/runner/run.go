@@ -289,7 +289,7 @@ func (ru *run) boot(ctx context.Context) error {
 			"{ecr}":     r.ecrPath(),
 			"{msr}":     r.msrPath(),
 			"{reader}":  r.Bench.Card.Reader,
-			"{host}":    r.dutHostAddr(),
+			"{host}":    r.dutHost,
 			"{journal}": filepath.Join(dir, "journal"),
 			"{supply}":  r.supplyPath(),
 			"{workdir}": dir,
@@ -395,6 +395,7 @@ func (ru *run) safe(parent context.Context) {
 	// boot it again.
 	if ru.dut != nil {
 		ru.dut.stop()
+		ru.rec.add("poshil", "safe state: DUT stopped ("+exitDescription(ru.dut.err)+")")
 	}
 	ru.rig.current.CompareAndSwap(ru, nil)
 	ru.rig.resetParts()
@@ -408,10 +409,6 @@ func (ru *run) safe(parent context.Context) {
 	// only at its next presence poll (vpcd: about every 400 ms).
 	if err := ru.rig.reader.WaitAbsent(ctx); err != nil {
 		ru.rec.add("poshil", "safe state: reader still reports a card: "+err.Error())
-	}
-	if ru.dut != nil {
-		ru.dut.stop()
-		ru.rec.add("poshil", "safe state: DUT stopped ("+exitDescription(ru.dut.err)+")")
 	}
 	if ru.stopRx != nil {
 		ru.stopRx()

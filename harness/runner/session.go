@@ -100,12 +100,6 @@ func (s *session) send(ctx context.Context, m ecr.Message) error {
 	return nil
 }
 
-// errStopWaiting is returned by a wait predicate to give up early (e.g. the
-// transaction ended while waiting for a prompt).
-type stopWaiting struct{ reason string }
-
-func (e *stopWaiting) Error() string { return e.reason }
-
 // waitFor scans messages from index *from on until match returns true (the
 // message is returned) or an error (returned as is). *from advances past
 // the messages looked at, so waits consume the conversation in order.

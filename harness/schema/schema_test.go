@@ -227,7 +227,7 @@ func TestEveryFaultDescribed(t *testing.T) {
 	}
 }
 
-type selfDescribed struct{ v int }
+type selfDescribed struct{}
 
 func (selfDescribed) JSONSchema() map[string]any {
 	return map[string]any{"type": "string", "const": "me"}
