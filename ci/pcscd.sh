@@ -10,7 +10,9 @@ listening() { ss -ltn 2>/dev/null | grep -q ':35963 '; }
 
 case "${1:-start}" in
 start)
-  if pgrep -x pcscd >/dev/null 2>&1 && [ -S "$sock" ]; then
+  # POSHIL_PCSCD_PRIVATE: a private namespace (isolated.sh) where the
+  # host's pcscd, visible by pid, is not ours to reuse.
+  if [ -z "${POSHIL_PCSCD_PRIVATE:-}" ] && pgrep -x pcscd >/dev/null 2>&1 && [ -S "$sock" ]; then
     echo "deps: pcscd already running (pid $(pgrep -x pcscd | head -1))"
   else
     if [ "$(id -u)" -ne 0 ]; then
@@ -19,6 +21,7 @@ start)
     fi
     mkdir -p /run/pcscd
     setsid pcscd --foreground >"$log" 2>&1 < /dev/null &
+    echo $! > /run/pcscd/poshil-pcscd.pid
     echo "deps: started pcscd (pid $!, log $log)"
   fi
   for _ in $(seq 1 100); do

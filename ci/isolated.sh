@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# isolated.sh CMD [ARGS...]: run CMD beside a private emulated bench of its
+# own: private mount and network namespaces, a private pcscd whose socket
+# lives in a tmpfs over /run/pcscd, and vpcd's card ports on a private
+# loopback. Two isolated runs never see each other's readers, cards or
+# ports, nor the host's pcscd. Needs root (unshare). Modules must already be
+# downloaded: the private network has no route out.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+if [ -z "${POSHIL_ISOLATED:-}" ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "isolated: needs root for unshare" >&2
+    exit 2
+  fi
+  mkdir -p /run/pcscd
+  exec unshare --mount --net --propagation private env POSHIL_ISOLATED=1 "$0" "$@"
+fi
+ip link set lo up
+mount -t tmpfs -o mode=0755 tmpfs /run/pcscd
+log=$(mktemp /tmp/poshil-pcscd-isolated.XXXXXX)
+POSHIL_PCSCD_LOG=$log POSHIL_PCSCD_PRIVATE=1 "$here/pcscd.sh" start >/dev/null
+pid=$(cat /run/pcscd/poshil-pcscd.pid 2>/dev/null || true)
+cleanup() {
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
+  rm -f "$log"
+}
+trap cleanup EXIT
+"$@"
