@@ -12,17 +12,23 @@ if [ -z "${POSHIL_ISOLATED:-}" ]; then
     echo "isolated: needs root for unshare" >&2
     exit 2
   fi
-  mkdir -p /run/pcscd
+  mkdir -p /run/pcscd /run/poshil
   exec unshare --mount --net --propagation private env POSHIL_ISOLATED=1 "$0" "$@"
 fi
 ip link set lo up
 mount -t tmpfs -o mode=0755 tmpfs /run/pcscd
+# Host-wide locks and temp files are per bench too: a private lock folder and
+# TMPDIR, so an isolated run never waits on another bench's locks.
+mount -t tmpfs -o mode=0755 tmpfs /run/poshil
+TMPDIR=$(mktemp -d /tmp/poshil-isolated.XXXXXX)
+export TMPDIR
 log=$(mktemp /tmp/poshil-pcscd-isolated.XXXXXX)
 POSHIL_PCSCD_LOG=$log POSHIL_PCSCD_PRIVATE=1 "$here/pcscd.sh" start >/dev/null
 pid=$(cat /run/pcscd/poshil-pcscd.pid 2>/dev/null || true)
 cleanup() {
   if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
   rm -f "$log"
+  rm -rf "$TMPDIR"
 }
 trap cleanup EXIT
 "$@"
