@@ -27,6 +27,13 @@ import (
 // DefaultTimeout bounds a scenario that names no timeout.
 const DefaultTimeout = 30 * time.Second
 
+// DefaultSettle is the settle window of a scenario that names none (see
+// Expect.Settle); MinSettle is the shortest one it may name.
+const (
+	DefaultSettle = 500 * time.Millisecond
+	MinSettle     = 100 * time.Millisecond
+)
+
 // Scenario is one decoded scenario file.
 type Scenario struct {
 	Name        string        `yaml:"name"`
@@ -72,6 +79,23 @@ type Expect struct {
 	// line (seen as duplicates): a terminal that times out too early
 	// hammers a slow line.
 	MaxRetransmits *int `yaml:"max_retransmits"`
+	// Settle is how long the runner keeps listening after the final
+	// result (and after the bench's last scheduled behaviour, such as a
+	// late host response) before it judges: never and the one-result
+	// rule hold through it. Zero means DefaultSettle.
+	Settle time.Duration `yaml:"settle"`
+
+	// At is where each expectation is written, for the messages of the
+	// checks that judge it.
+	At ExpectAt `yaml:"-"`
+}
+
+// SettleWindow is the settle window in force: Settle or DefaultSettle.
+func (e *Expect) SettleWindow() time.Duration {
+	if e.Settle == 0 {
+		return DefaultSettle
+	}
+	return e.Settle
 }
 
 // HostExpect is checked against the emulated host's journal and ledger.
@@ -88,13 +112,18 @@ type HostExpect struct {
 	Within time.Duration `yaml:"within"`
 }
 
-// Check validates the expectation as a whole.
+// Check validates the expectation as a whole and remembers where each
+// part is written.
 func (e *Expect) Check(n *yaml.Node) error {
+	e.At = expectAt(n)
 	if e.Outcome == "" {
 		return yamldoc.At(n, "expect needs an outcome (one of %s)", codeList())
 	}
 	if slices.Contains(e.Never, e.Outcome) {
 		return yamldoc.At(n, "expect.outcome %s is also listed under never", e.Outcome)
+	}
+	if e.Settle < 0 || (e.Settle > 0 && e.Settle < MinSettle) {
+		return &yamldoc.Error{Pos: e.At.Settle, Msg: fmt.Sprintf("expect.settle %v: want at least %v (default %v): a shorter window lets a quick wrong answer through", e.Settle, MinSettle, DefaultSettle)}
 	}
 	return nil
 }
@@ -111,10 +140,14 @@ type Variant struct {
 	Outcome outcome.Code `yaml:"outcome"`
 	// Mutants, when set, replace the scenario's mutants for this variant.
 	Mutants []string `yaml:"mutants"`
+
+	// outcomeAt is where Outcome is written: the variant's expect.outcome.
+	outcomeAt yamldoc.Pos
 }
 
 // Check requires a variant to change something.
 func (v *Variant) Check(n *yaml.Node) error {
+	v.outcomeAt = keyAt(n, "outcome")
 	if v.Card.Name == "" && v.Amount == 0 && v.Outcome == "" {
 		return yamldoc.At(n, "a matrix variant changes card, amount or outcome")
 	}
@@ -163,6 +196,7 @@ func (s *Scenario) Expand() []*Scenario {
 		}
 		if v.Outcome != "" {
 			c.Expect.Outcome = v.Outcome
+			c.Expect.At.Outcome = v.outcomeAt
 		}
 		if v.Mutants != nil {
 			c.Mutants = v.Mutants
@@ -210,6 +244,10 @@ func (s *Scenario) Check(n *yaml.Node) error {
 	}
 	if s.Timeout == 0 {
 		s.Timeout = DefaultTimeout
+	}
+	if s.Expect.Settle >= s.Timeout && s.Timeout > 0 {
+		errs = append(errs, &yamldoc.Error{Pos: s.Expect.At.Settle,
+			Msg: fmt.Sprintf("expect.settle %v is not shorter than the scenario's timeout %v", s.Expect.Settle, s.Timeout)})
 	}
 	for _, l := range s.Labels {
 		if l == "" || strings.ContainsAny(l, "&|!,()/\"' \t") {
