@@ -39,6 +39,7 @@ type armed struct {
 	fired   bool
 	cleared bool
 	timer   *time.Timer
+	due     time.Time // when a fired fault's `for` ends (its timed Clear)
 }
 
 // Schedule arms a scenario's faults, fires them on their triggers and
@@ -151,6 +152,7 @@ func (s *Schedule) fire(ctx context.Context, a *armed, why string) error {
 	s.t.Note("injected %s (%s)", a.spec.Name, why)
 	if d := a.spec.For; d > 0 {
 		s.mu.Lock()
+		a.due = time.Now().Add(d)
 		a.timer = time.AfterFunc(d, func() {
 			if err := s.clear(s.ctx, a); err != nil {
 				s.mu.Lock()
@@ -204,6 +206,23 @@ func (s *Schedule) clear(ctx context.Context, a *armed) error {
 	}
 	s.t.Note("cleared %s", a.spec.Name)
 	return nil
+}
+
+// PendingUntil is when the last timed Clear of a fault that fired is due
+// (its `for` ends, and what it held, such as stalled data, goes on): until
+// then the bench may still act on its own. Zero when no fault that fired
+// waits for a timed Clear. Faults still waiting for their trigger are not
+// pending: they may never fire.
+func (s *Schedule) PendingUntil() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var last time.Time
+	for _, a := range s.specs {
+		if a.fired && !a.cleared && a.due.After(last) {
+			last = a.due
+		}
+	}
+	return last
 }
 
 // Err returns the errors of injections that fired from events or timers.

@@ -155,3 +155,32 @@ func TestScheduleClearByID(t *testing.T) {
 		t.Errorf("inject %d clear %d", inj, clr)
 	}
 }
+
+// TestSchedulePendingUntil: a fired fault with a timed Clear is pending
+// until its `for` ends; one waiting for its trigger, or cleared, is not.
+func TestSchedulePendingUntil(t *testing.T) {
+	ctx := context.Background()
+	s := NewSchedule(ctx, &noteTarget{})
+	if err := s.Arm(ctx, &Spec{Name: "w", ID: "w", Fault: newCounting(), When: Trigger{ECR: "RESULT"}, For: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	if due := s.PendingUntil(); !due.IsZero() {
+		t.Fatalf("a fault waiting for its trigger is pending until %v", due)
+	}
+	armed := time.Now()
+	if err := s.Arm(ctx, &Spec{Name: "c", ID: "c", Fault: newCounting(), For: 300 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	if due := s.PendingUntil(); due.Before(armed.Add(300*time.Millisecond)) || due.After(time.Now().Add(300*time.Millisecond)) {
+		t.Fatalf("PendingUntil = %v, want 300ms after the injection (%v)", due, armed)
+	}
+	if err := s.Clear(ctx, "c"); err != nil {
+		t.Fatal(err)
+	}
+	if due := s.PendingUntil(); !due.IsZero() {
+		t.Fatalf("a cleared fault is pending until %v", due)
+	}
+	if err := s.ClearAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -2,36 +2,57 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
 	"github.com/poshil/poshil/drivers/ecr"
 	"github.com/poshil/poshil/fixtures/acquirer"
-	"github.com/poshil/poshil/harness/outcome"
+	"github.com/poshil/poshil/harness/oracle"
 	"github.com/poshil/poshil/harness/scenario"
+	"github.com/poshil/poshil/harness/verdict"
 )
 
-// finalResult is the first RESULT of the scenario; when the line lost it,
-// the answer to a LAST query stands in (the ECR's way to learn the truth).
+// defaultReversalWait bounds the wait for expected reversals after the
+// final result when expect.host names no within.
+const defaultReversalWait = 5 * time.Second
+
+// pending is a part of the bench that may still act on its own after the
+// final result: the emulated host holding a late response, a fault whose
+// timed Clear releases what it held. PendingUntil is the zero time when
+// nothing is due.
+type pending interface {
+	PendingUntil() time.Time
+}
+
+// log is everything the oracle judges, as it stands now.
+func (ru *run) log() oracle.Log {
+	l := oracle.Log{Start: ru.firstAt, Retransmits: int(ru.dupes.Load())}
+	if ru.sess != nil {
+		l.Entries = ru.sess.entries()
+	}
+	if host := ru.rig.host; host != nil {
+		h := &oracle.Host{}
+		for _, r := range host.Journal() {
+			if r.Dir == acquirer.In && r.Txn != nil {
+				h.In = append(h.In, r.Txn.MTI)
+			}
+		}
+		if ru.profile != nil {
+			net := host.Net(ru.profile.PAN)
+			h.Net = &net
+		}
+		l.Host = h
+	}
+	return l
+}
+
+// finalResult is the final result of the scenario's last sale so far (see
+// oracle.Sale.Final).
 func (ru *run) finalResult() (observed, bool) {
-	var answer *observed
-	for _, o := range ru.sess.all() {
-		if o.msg.Kind != ecr.Result {
-			continue
-		}
-		if last, _ := o.msg.Get("last"); last != "1" {
-			return o, true
-		}
-		if answer == nil {
-			answer = &o
-		}
-	}
-	if answer != nil {
-		return *answer, true
-	}
-	return observed{}, false
+	e, ok := ru.log().Final()
+	return observed{at: e.At, msg: e.Msg}, ok
 }
 
 // finalCode is the final outcome reported so far, for the record.
@@ -46,65 +67,114 @@ func (ru *run) finalCode() string {
 	return ""
 }
 
-// checkFinal waits for the transaction's RESULT and checks every final
-// expectation: outcome, tries, time limit, forbidden codes, host record.
+// checkFinal waits for the final result of the last sale, keeps listening
+// through the settle window, then judges the whole conversation (see
+// package oracle): one RESULT per sale, never, outcome, tries, fields,
+// time limit, retransmissions, host record.
 func (ru *run) checkFinal(ctx context.Context) (string, error) {
-	exp := ru.sc.Expect
-	from := 0
+	exp := &ru.sc.Expect
 	askedLast := slices.ContainsFunc(ru.sc.Steps, func(st scenario.Step) bool { return st.Last != nil })
-	_, err := ru.sess.waitFor(ctx, &from, "RESULT", func(m ecr.Message) (bool, error) {
-		last, _ := m.Get("last")
-		return m.Kind == ecr.Result && (last != "1" || askedLast), nil
+	err := ru.sess.waitLog(ctx, "RESULT", func(es []oracle.Entry) bool {
+		sales := oracle.Log{Entries: es}.Sales()
+		s := sales[len(sales)-1]
+		return len(s.Results) > 0 || (askedLast && len(s.Answers) > 0)
 	})
 	if err != nil {
-		return "", ru.dutError(fmt.Errorf("expected %s: %w", expectedText(exp.Outcome, exp.TriesLeft), err))
+		err = ru.dutError(fmt.Errorf("expected %s: %w", expectedText(exp.Outcome, exp.TriesLeft), err))
+		if errors.Is(err, verdict.ErrBench) {
+			return ru.finalCode(), err
+		}
+		// What must hold whatever the end still holds: quote it too.
+		return ru.finalCode(), errors.Join(err, oracle.Hold(ru.sc.File, exp, ru.log()))
 	}
 	res, _ := ru.finalResult()
-	code, _ := res.msg.Get("code")
-	if err := ru.checkNever(); err != nil {
-		return code, err
-	}
-	if code != string(exp.Outcome) {
-		return code, fmt.Errorf("expected outcome %s, got %s", expectedText(exp.Outcome, exp.TriesLeft), reportText(res.msg))
-	}
-	if err := checkTries(exp.TriesLeft, res.msg); err != nil {
-		return code, err
-	}
-	for _, k := range slices.Sorted(maps.Keys(exp.Fields)) {
-		if got, _ := res.msg.Get(k); got != exp.Fields[k] {
-			return code, fmt.Errorf("expected RESULT %s=%s, got %s=%q", k, exp.Fields[k], k, got)
-		}
-	}
-	if exp.Within > 0 && !ru.firstAt.IsZero() {
-		if took := res.at.Sub(ru.firstAt); took > exp.Within {
-			return code, fmt.Errorf("outcome %s came after %v, limit %v", code, took.Round(time.Millisecond), exp.Within)
-		}
-	}
-	if m := exp.MaxRetransmits; m != nil {
-		if got := ru.dupes.Load(); got > int64(*m) {
-			return code, fmt.Errorf("the terminal sent %d ECR frame(s) again (duplicates), at most %d expected", got, *m)
-		}
-	}
-	if exp.Host != nil {
-		if err := ru.checkHost(ctx); err != nil {
-			return code, err
-		}
-	}
-	return code, nil
+	ru.waitReversals(ctx)
+	ru.settle(ctx, res.at)
+	l := ru.log()
+	final, _ := l.Final()
+	code, _ := final.Msg.Get("code")
+	return code, oracle.Judge(ru.sc.File, exp, l)
 }
 
-// checkNever fails if the DUT reported a forbidden code at any time.
-func (ru *run) checkNever() error {
-	for _, o := range ru.sess.all() {
-		if o.msg.Kind != ecr.Event && o.msg.Kind != ecr.Result {
-			continue
+// settle keeps the conversation open after the final result: until every
+// part of the bench that may still act on its own has (a late host
+// response, a fault's timed Clear), then through the settle window, so a
+// report that comes late is judged with the rest.
+func (ru *run) settle(ctx context.Context, from time.Time) {
+	var parts []pending
+	if ru.rig.host != nil {
+		parts = append(parts, ru.rig.host)
+	}
+	if ru.sched != nil {
+		parts = append(parts, ru.sched)
+	}
+	window := ru.sc.Expect.SettleWindow()
+	start := time.Now()
+	if err := settleUntil(ctx, from, window, parts...); err != nil {
+		ru.rec.add("poshil", fmt.Sprintf("settle window cut short after %v: %v", time.Since(start).Round(time.Millisecond), err))
+		return
+	}
+	ru.rec.add("poshil", fmt.Sprintf("settled %v after the final result (window %v)", time.Since(from).Round(time.Millisecond), window))
+}
+
+// settleUntil returns when window has passed since from and since the
+// latest time any part is pending until, re-reading the parts at the end
+// of each wait (a stall's Clear may hand the host a request it then holds
+// late). It returns ctx's error if ctx ends first.
+func settleUntil(ctx context.Context, from time.Time, window time.Duration, parts ...pending) error {
+	for {
+		quiet := from
+		for _, p := range parts {
+			if t := p.PendingUntil(); t.After(quiet) {
+				quiet = t
+			}
 		}
-		code, _ := o.msg.Get("code")
-		if slices.Contains(ru.sc.Expect.Never, outcome.Code(code)) {
-			return fmt.Errorf("the terminal reported %s, which this scenario forbids (never: %v)", code, ru.sc.Expect.Never)
+		d := time.Until(quiet.Add(window))
+		if d <= 0 {
+			return nil
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
 		}
 	}
-	return nil
+}
+
+// waitReversals gives the DUT until expect.host.within to send the
+// reversals the scenario expects: a terminal may reverse after its result.
+// The count itself is judged by the oracle.
+func (ru *run) waitReversals(ctx context.Context) {
+	want := ru.sc.Expect.Host
+	host := ru.rig.host
+	if want == nil || want.Reversals == nil || *want.Reversals <= 0 || host == nil {
+		return
+	}
+	within := want.Within
+	if within == 0 {
+		within = defaultReversalWait
+	}
+	wctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	n := 0
+	_, _ = host.Wait(wctx, func(r acquirer.Record) bool {
+		if r.Dir == acquirer.In && r.Txn != nil && (r.Txn.MTI == "0400" || r.Txn.MTI == "0420") {
+			n++
+		}
+		return n >= *want.Reversals
+	})
+}
+
+// holdToSafeState judges again, on the conversation as it stands at the
+// safe state, what must hold for the whole scenario (never, one RESULT per
+// sale): a report that came after the verdict still counts.
+func (ru *run) holdToSafeState() error {
+	if ru.sess == nil {
+		return nil
+	}
+	return oracle.Hold(ru.sc.File, &ru.sc.Expect, ru.log())
 }
 
 // tapText renders line-level trouble worth a transcript line; good frames
@@ -123,51 +193,6 @@ func tapText(ev ecr.TapEvent) string {
 		s += ": " + ev.Err.Error()
 	}
 	return s
-}
-
-// checkHost compares what the emulated host received with expect.host.
-// When reversals are expected the DUT may send them after its RESULT, so
-// the check waits for them until the scenario's deadline.
-func (ru *run) checkHost(ctx context.Context) error {
-	want := ru.sc.Expect.Host
-	host := ru.rig.host
-	count := func(mtis ...string) int {
-		n := 0
-		for _, r := range host.Journal() {
-			if r.Dir == acquirer.In && r.Txn != nil && slices.Contains(mtis, r.Txn.MTI) {
-				n++
-			}
-		}
-		return n
-	}
-	// A reversal is expected: give the DUT until the deadline to send it.
-	if want.Reversals != nil && *want.Reversals > 0 {
-		within := want.Within
-		if within == 0 {
-			within = 5 * time.Second
-		}
-		wctx, cancel := context.WithTimeout(ctx, within)
-		defer cancel()
-		_, _ = host.Wait(wctx, func(r acquirer.Record) bool {
-			return r.Dir == acquirer.In && r.Txn != nil && r.Txn.MTI == "0400" && count("0400") >= *want.Reversals
-		})
-	}
-	if want.Requests != nil {
-		if got := count("0100", "0200"); got != *want.Requests {
-			return fmt.Errorf("expected the host to receive %d authorisation request(s), got %d", *want.Requests, got)
-		}
-	}
-	if want.Reversals != nil {
-		if got := count("0400", "0420"); got != *want.Reversals {
-			return fmt.Errorf("expected the host to receive %d reversal(s), got %d", *want.Reversals, got)
-		}
-	}
-	if want.Net != nil && ru.profile != nil {
-		if got := host.Net(ru.profile.PAN); got != *want.Net {
-			return fmt.Errorf("expected the card's net debit on the host to be %d, got %d (debits and reversals do not match)", *want.Net, got)
-		}
-	}
-	return nil
 }
 
 // finalResultIfAny is finalResult for the evidence: safe before the

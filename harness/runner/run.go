@@ -89,6 +89,15 @@ func (r *Rig) RunWith(ctx context.Context, sc *scenario.Scenario, dutArgs []stri
 			ev.Measurements = append(ev.Measurements, evidence.Millis("time_to_result_ms", o.at.Sub(ru.firstAt), sc.Expect.Within))
 		}
 		res.Evidence = ev
+		// The oracle holds until the safe state: a report that came
+		// after the verdict turns a PASS into a FAIL.
+		if res.Class == verdict.Pass {
+			if err := ru.holdToSafeState(); err != nil {
+				res.Class, res.Reason = verdict.Fail, "after the verdict, before the safe state: "+err.Error()
+				ru.rec.add("poshil", "verdict "+string(res.Class)+" "+res.Reason)
+				ev.Transcript = ru.rec.snapshot()
+			}
+		}
 	}()
 	if err := r.CheckScenario(sc); err != nil {
 		res.Class, res.Reason = verdict.Invalid, err.Error()

@@ -11,7 +11,9 @@ import (
 
 	"github.com/poshil/poshil/drivers/ecr"
 	"github.com/poshil/poshil/harness/evidence"
+	"github.com/poshil/poshil/harness/oracle"
 	"github.com/poshil/poshil/harness/verdict"
+	"github.com/poshil/poshil/harness/yamldoc"
 )
 
 // observed is one message the DUT sent, with when it arrived.
@@ -38,6 +40,7 @@ type session struct {
 
 	mu      sync.Mutex
 	msgs    []observed
+	sent    []oracle.Entry // what the harness sent, for the oracle
 	changed chan struct{} // closed and replaced on every new message
 	recvErr error
 	done    chan struct{}
@@ -90,6 +93,15 @@ func (s *session) receive(ctx context.Context) {
 // the DUT only if the line itself is fine, which the ECR layer tells apart:
 // the port failing is a bench error.
 func (s *session) send(ctx context.Context, m ecr.Message) error {
+	return s.sendStep(ctx, m, yamldoc.Pos{})
+}
+
+// sendStep is send for the scenario step at step (line and column), which
+// the oracle names when it judges the answers (a sale's two RESULTs).
+func (s *session) sendStep(ctx context.Context, m ecr.Message, step yamldoc.Pos) error {
+	s.mu.Lock()
+	s.sent = append(s.sent, oracle.Entry{At: time.Now(), Dir: oracle.ToDUT, Msg: m, Step: step})
+	s.mu.Unlock()
 	s.rec.add("ecr", describe(m))
 	if err := s.link.Send(ctx, m); err != nil {
 		if errors.Is(err, ecr.ErrNoAck) {
@@ -104,25 +116,42 @@ func (s *session) send(ctx context.Context, m ecr.Message) error {
 // message is returned) or an error (returned as is). *from advances past
 // the messages looked at, so waits consume the conversation in order.
 func (s *session) waitFor(ctx context.Context, from *int, what string, match func(ecr.Message) (bool, error)) (ecr.Message, error) {
-	for {
-		s.mu.Lock()
+	var got ecr.Message
+	err := s.wait(ctx, what, func() (bool, error) {
 		for *from < len(s.msgs) {
 			m := s.msgs[*from].msg
 			*from++
 			ok, err := match(m)
-			if err != nil {
-				s.mu.Unlock()
-				return m, err
+			if err != nil || ok {
+				got = m
+				return true, err
 			}
-			if ok {
-				s.mu.Unlock()
-				return m, nil
-			}
+		}
+		return false, nil
+	})
+	return got, err
+}
+
+// waitLog waits until done is true of the conversation so far (both
+// ways, as the oracle sees it).
+func (s *session) waitLog(ctx context.Context, what string, done func([]oracle.Entry) bool) error {
+	return s.wait(ctx, what, func() (bool, error) { return done(s.entriesLocked()), nil })
+}
+
+// wait calls poll, with s.mu held, on every change until it is done or
+// fails; it ends early when ctx ends, the link fails or the DUT process
+// dies.
+func (s *session) wait(ctx context.Context, what string, poll func() (bool, error)) error {
+	for {
+		s.mu.Lock()
+		if done, err := poll(); done || err != nil {
+			s.mu.Unlock()
+			return err
 		}
 		changed, recvErr, dutDone := s.changed, s.recvErr, s.dutDone
 		s.mu.Unlock()
 		if recvErr != nil {
-			return ecr.Message{}, verdict.Bench("ecr line", fmt.Errorf("while waiting for %s: %w", what, recvErr))
+			return verdict.Bench("ecr line", fmt.Errorf("while waiting for %s: %w", what, recvErr))
 		}
 		select {
 		case <-changed:
@@ -136,11 +165,28 @@ func (s *session) waitFor(ctx context.Context, from *int, what string, match fun
 			if current != dutDone {
 				continue // an intended death (power cut) or a restart: keep waiting
 			}
-			return ecr.Message{}, fmt.Errorf("no %s: the terminal process ended", what)
+			return fmt.Errorf("no %s: the terminal process ended", what)
 		case <-ctx.Done():
-			return ecr.Message{}, fmt.Errorf("no %s from the terminal: %w", what, ctx.Err())
+			return fmt.Errorf("no %s from the terminal: %w", what, ctx.Err())
 		}
 	}
+}
+
+// entries is the conversation so far, both ways, for the oracle.
+func (s *session) entries() []oracle.Entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.entriesLocked()
+}
+
+// entriesLocked is entries with s.mu held.
+func (s *session) entriesLocked() []oracle.Entry {
+	out := make([]oracle.Entry, 0, len(s.sent)+len(s.msgs))
+	out = append(out, s.sent...)
+	for _, o := range s.msgs {
+		out = append(out, oracle.Entry{At: o.at, Dir: oracle.FromDUT, Msg: o.msg})
+	}
+	return out
 }
 
 // all returns a copy of every message seen so far.

@@ -14,6 +14,7 @@ import (
 	"github.com/poshil/poshil/harness/evidence"
 	"github.com/poshil/poshil/harness/scenario"
 	"github.com/poshil/poshil/harness/verdict"
+	"github.com/poshil/poshil/harness/yamldoc"
 )
 
 // defaultDisplayWait bounds a display step that names no limit.
@@ -27,11 +28,11 @@ func (ru *run) step(ctx context.Context, st *scenario.Step) error {
 		if cur == "" {
 			cur = "978"
 		}
-		return ru.sess.send(ctx, ecr.Message{Kind: ecr.Sale, Fields: []ecr.Field{
+		return ru.sess.sendStep(ctx, ecr.Message{Kind: ecr.Sale, Fields: []ecr.Field{
 			{Key: "amount", Value: strconv.FormatInt(int64(st.Sale.Amount), 10)},
 			{Key: "currency", Value: cur},
 			{Key: "ref", Value: ru.nextRef()},
-		}})
+		}}, yamldoc.Pos{Line: st.Line, Col: st.Col})
 	case st.Insert != nil:
 		return ru.insert(ctx)
 	case st.Remove != nil:

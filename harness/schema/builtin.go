@@ -1,8 +1,10 @@
 package schema
 
 import (
+	"fmt"
 	"reflect"
 	"sort"
+	"strings"
 
 	"github.com/poshil/poshil/drivers/power"
 	"github.com/poshil/poshil/fixtures/magstripe"
@@ -95,6 +97,10 @@ func registerBuiltins(g *Generator) {
 	} {
 		g.SetField(step, key, map[string]any{"description": doc})
 	}
+	settle := Duration()
+	settle["pattern"] = strings.Replace(settle["pattern"].(string), "^[-+]?", "^+?", 1)
+	settle["description"] = fmt.Sprintf("how long to keep listening after the final result (and after a late host response or a fault's timed clear) before judging; never and one RESULT per sale hold through it. At least %v, default %v, shorter than the timeout", scenario.MinSettle, scenario.DefaultSettle)
+	g.SetField(reflect.TypeFor[scenario.Expect](), "settle", settle)
 	sc := reflect.TypeFor[scenario.Scenario]()
 	for key, doc := range map[string]string{
 		"name":    "what the scenario checks, one line",

@@ -119,6 +119,7 @@ expect:
   never: [APPROVED]
   host: {requests: 1, reversals: 1}
   fields: {entry: chip}
+  settle: 750ms
 `
 
 func TestScenarioSchemaAcceptsTheLibrary(t *testing.T) {
@@ -170,6 +171,8 @@ func TestScenarioSchemaRejects(t *testing.T) {
 		"bad mti":            base + "faults: [{host_close: null, when: {mti: \"20\"}}]\n",
 		"bad apdu command":   base + "faults: [{host_close: null, when: {apdu: {command: DANCE}}}]\n",
 		"sale without money": strings.Replace(base, "{sale: 1}", "{sale: {currency: 978}}", 1),
+		"bad settle":         strings.Replace(base, "APPROVED}", "APPROVED, settle: soon}", 1),
+		"negative settle":    strings.Replace(base, "APPROVED}", "APPROVED, settle: -1s}", 1),
 	}
 	for name, doc := range tests {
 		t.Run(name, func(t *testing.T) {
