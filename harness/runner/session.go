@@ -41,7 +41,7 @@ type session struct {
 	mu      sync.Mutex
 	msgs    []observed
 	sent    []oracle.Entry // what the harness sent, for the oracle
-	changed chan struct{} // closed and replaced on every new message
+	changed chan struct{}  // closed and replaced on every new message
 	recvErr error
 	done    chan struct{}
 	// dutDone closes when a DUT process started for the scenario exits.
