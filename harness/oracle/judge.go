@@ -74,7 +74,7 @@ type judge struct {
 func newJudge(file string, exp *scenario.Expect, l Log) *judge {
 	j := &judge{file: file, exp: exp, log: l, start: l.Start}
 	if j.start.IsZero() && len(l.Entries) > 0 {
-		j.start = l.Ordered()[0].At
+		j.start = l.ordered()[0].At
 	}
 	return j
 }
@@ -85,7 +85,7 @@ func (j *judge) fail(p yamldoc.Pos, check, format string, args ...any) {
 	j.fails = append(j.fails, &Failure{Pos: p, Check: check, Msg: fmt.Sprintf(format, args...)})
 }
 
-func (j *judge) quote(e Entry) string { return Quote(e, j.start) }
+func (j *judge) quote(e Entry) string { return quoteEntry(e, j.start) }
 
 // Hold judges what must hold over the whole scenario, whatever the final
 // result: no sale has two RESULTs, and no report carries a code listed
@@ -143,7 +143,7 @@ func (j *judge) never() {
 	}
 	hits := map[outcome.Code]*hit{}
 	var prev *Entry
-	for _, e := range j.log.Ordered() {
+	for _, e := range j.log.ordered() {
 		if !isReport(e) {
 			continue
 		}

@@ -109,9 +109,9 @@ func (s Sale) name() string {
 	return fmt.Sprintf("sale %d", s.N)
 }
 
-// Ordered returns the entries sorted by time (stable: equal times keep
+// ordered returns the entries sorted by time (stable: equal times keep
 // their order).
-func (l Log) Ordered() []Entry {
+func (l Log) ordered() []Entry {
 	out := slices.Clone(l.Entries)
 	slices.SortStableFunc(out, func(a, b Entry) int { return a.At.Compare(b.At) })
 	return out
@@ -124,7 +124,7 @@ func (l Log) Ordered() []Entry {
 // which is listed only when it has some or there is no sale at all.
 func (l Log) Sales() []Sale {
 	sales := []Sale{{N: 0}}
-	for _, e := range l.Ordered() {
+	for _, e := range l.ordered() {
 		switch {
 		case e.Dir == ToDUT && e.Msg.Kind == ecr.Sale:
 			sales = append(sales, Sale{N: len(sales), Request: e})
@@ -171,9 +171,9 @@ func isReport(e Entry) bool {
 // quotedFields are the fields a quote shows: never card data.
 var quotedFields = []string{"code", "unmapped", "tries", "ref", "stan", "auth", "entry", "last"}
 
-// Quote renders a report for a verdict: its kind, the fields that say what
+// quoteEntry renders a report for a verdict: its kind, the fields that say what
 // it was (no PAN or track data) and when it came, counted from start.
-func Quote(e Entry, start time.Time) string {
+func quoteEntry(e Entry, start time.Time) string {
 	var b strings.Builder
 	b.WriteString(string(e.Msg.Kind))
 	for _, k := range quotedFields {
