@@ -209,3 +209,49 @@ func TestSettleWaitsForPendingParts(t *testing.T) {
 		t.Errorf("settleUntil past the deadline: %v", err)
 	}
 }
+
+// TestSeveralSales: each sale gets its own ref; the last sale's final
+// result is judged, and a second RESULT for an earlier sale is a FAIL at
+// that sale's step. An answer to LAST is not a second result.
+func TestSeveralSales(t *testing.T) {
+	t.Parallel()
+	const doc = `name: two sales
+steps:
+  - sale: 1.00
+  - expect: {outcome: DECLINED}
+  - sale: 2.00
+  - last: {outcome: APPROVED}
+expect:
+  outcome: APPROVED
+`
+	answer := func(f *fakeLink, m ecr.Message, sales *atomic.Int32, again bool) {
+		switch m.Kind {
+		case ecr.Sale:
+			if sales.Add(1) == 1 {
+				f.say(0, result(m, "DECLINED"))
+				if again {
+					f.say(0, result(m, "DECLINED"))
+				}
+				return
+			}
+			f.say(0, result(m, "APPROVED"))
+		case ecr.Last:
+			f.say(0, ecr.Message{Kind: ecr.Result}.With("code", "APPROVED").With("ref", "P2").With("last", "1"))
+		}
+	}
+	for _, again := range []bool{false, true} {
+		var sales atomic.Int32
+		link := newFakeLink(func(f *fakeLink, m ecr.Message) { answer(f, m, &sales, again) })
+		ru, ctx := fakeRun(t, doc, link)
+		ru.steps(t, ctx)
+		code, err := ru.checkFinal(ctx)
+		switch {
+		case !again && (err != nil || code != "APPROVED"):
+			t.Errorf("one RESULT per sale, last APPROVED: %s %v", code, err)
+		case again && (err == nil || !strings.Contains(err.Error(), "dut.yaml:3:5: one result per sale: sale P1 got 2 RESULTs")):
+			t.Errorf("sale P1 answered twice: %v", err)
+		case again && strings.Contains(err.Error(), "P2"):
+			t.Errorf("sale P2 (one RESULT, one answer to LAST) blamed: %v", err)
+		}
+	}
+}
