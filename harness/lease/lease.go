@@ -1,0 +1,177 @@
+// Package lease lets a run hold the bench resources it uses (a vpcd card
+// slot, a PC/SC reader, a serial device, a TCP listen port) across the
+// processes of one host, so two runs never share a card slot or a line.
+//
+// A lease is a set of flock(2) locks, one per resource, on files named
+// after the resource's canonical key (see the Key constructors: every
+// spelling of one resource gives one key). The kernel drops a lock when
+// its holder dies, even by SIGKILL, so a killed run frees its bench at
+// once; there is no TTL or heartbeat. Leases across hosts (a bench shared
+// by CI machines) need one and are not provided here.
+//
+// Lock files live in a directory of the user's own (see Dir), created
+// 0700 and refused when it is not the user's or others can write it; lock
+// files are opened without following symlinks, mode 0600, and carry their
+// holder (pid, command line, since when) so a refused run can say who
+// holds the bench. Because the directory is per user, two users on one
+// host do not exclude each other.
+package lease
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Errors of Acquire, Try and Dir; test them with errors.Is.
+var (
+	// ErrBusy: another run holds a resource (a *BusyError says who).
+	ErrBusy = errors.New("bench busy")
+	// ErrUnsafe: the lock directory or a lock file is not what this
+	// package made (another owner, a group- or world-writable mode, a
+	// symlink): a lock that another user can replace guards nothing.
+	ErrUnsafe = errors.New("lease: unsafe lock file")
+)
+
+// Key names one bench resource. Make keys with the constructors of this
+// package (VPCDSlot, Reader, Serial, TCPPort, Workdir): they resolve the
+// spelling a bench file uses to the resource itself.
+type Key struct {
+	// Name is the canonical resource, e.g. "vpcd net:[4026531840] local:35963".
+	Name string
+	// Desc is how the bench spells it, for messages.
+	Desc string
+}
+
+func (k Key) String() string {
+	if k.Desc == "" || k.Desc == k.Name {
+		return k.Name
+	}
+	return k.Desc + " (" + k.Name + ")"
+}
+
+// Holder is who holds a lock, as written into its file.
+type Holder struct {
+	PID     int       `json:"pid"`
+	Since   time.Time `json:"since"`
+	Command string    `json:"command"`
+}
+
+// BusyError says which resource is held, and by whom when the holder
+// could be read.
+type BusyError struct {
+	Key    Key
+	Holder *Holder
+}
+
+func (e *BusyError) Error() string {
+	if e.Holder == nil {
+		return fmt.Sprintf("bench busy: %s is held by another run", e.Key)
+	}
+	return fmt.Sprintf("bench busy, held by pid %d since %s (%s): %s", e.Holder.PID,
+		e.Holder.Since.Format(time.RFC3339), e.Holder.Command, e.Key)
+}
+
+// Unwrap makes errors.Is(err, ErrBusy) hold.
+func (e *BusyError) Unwrap() error { return ErrBusy }
+
+// Lease holds locks until Release.
+type Lease struct {
+	mu    sync.Mutex
+	locks []*lock
+}
+
+// Try takes every key at once or none: a key another run holds is a
+// *BusyError. Keys are taken in their canonical order.
+func Try(keys ...Key) (*Lease, error) { return take(nil, keys) }
+
+// Acquire takes every key, waiting for a held one until ctx ends; then
+// it fails with the *BusyError of the key it was waiting for (which also
+// wraps ctx's error). Keys are taken in their canonical order, so two
+// runs waiting for overlapping benches do not deadlock.
+func Acquire(ctx context.Context, keys ...Key) (*Lease, error) { return take(ctx, keys) }
+
+func take(ctx context.Context, keys []Key) (*Lease, error) {
+	dir, err := Dir()
+	if err != nil {
+		return nil, err
+	}
+	keys = slices.Clone(keys)
+	slices.SortFunc(keys, func(a, b Key) int { return strings.Compare(a.Name, b.Name) })
+	keys = slices.CompactFunc(keys, func(a, b Key) bool { return a.Name == b.Name })
+	l := &Lease{}
+	for _, k := range keys {
+		lk, err := lockKey(ctx, dir, k)
+		if err != nil {
+			l.Release()
+			return nil, err
+		}
+		l.locks = append(l.locks, lk)
+	}
+	return l, nil
+}
+
+// Holds reports whether l holds k.
+func (l *Lease) Holds(k Key) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.ContainsFunc(l.locks, func(lk *lock) bool { return lk.key.Name == k.Name })
+}
+
+// Release frees every lock. It is idempotent and safe on a nil Lease.
+func (l *Lease) Release() {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	locks := l.locks
+	l.locks = nil
+	l.mu.Unlock()
+	for _, lk := range locks {
+		lk.release()
+	}
+}
+
+// me is this process as a holder.
+func me() Holder {
+	cmd := strings.Join(os.Args, " ")
+	if len(cmd) > 200 {
+		cmd = cmd[:200] + "..."
+	}
+	return Holder{PID: os.Getpid(), Since: time.Now().UTC().Truncate(time.Second), Command: cmd}
+}
+
+// writeHolder records h in the lock file fd (which this process locks).
+func writeHolder(fd int, h Holder) error {
+	data, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	if err := unix.Ftruncate(fd, 0); err != nil {
+		return err
+	}
+	_, err = unix.Pwrite(fd, append(data, '\n'), 0)
+	return err
+}
+
+// readHolder reads the holder a lock file names, or nil.
+func readHolder(fd int) *Holder {
+	buf := make([]byte, 1024)
+	n, err := unix.Pread(fd, buf, 0)
+	if err != nil || n == 0 {
+		return nil
+	}
+	var h Holder
+	if json.Unmarshal(buf[:n], &h) != nil || h.PID == 0 {
+		return nil
+	}
+	return &h
+}
