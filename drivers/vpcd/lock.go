@@ -4,78 +4,27 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 
-	"golang.org/x/sys/unix"
+	"github.com/poshil/poshil/harness/lease"
 )
 
-// lockDir holds the slot lock files (tests point it elsewhere).
-var lockDir = os.TempDir()
-
-// lockPath is the host-wide lock file of a slot address.
-func lockPath(addr string) string {
-	name := strings.Map(func(r rune) rune {
-		switch {
-		case r >= '0' && r <= '9', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r == '.', r == '-':
-			return r
-		}
-		return '_'
-	}, addr)
-	return filepath.Join(lockDir, "poshil-vpcd-"+name+".lock")
-}
-
-// lockSlot takes the host-wide lock of a slot so that two poshil cards are
-// never queued on one vpcd port (vpcd accepts one card at a time and would
-// silently hold the second connection until the first is removed). It waits
-// until the lock is free or ctx ends (ErrSlotBusy). The lock is an flock on
-// a file in the temp dir, released by the kernel if the process dies.
+// lockSlot takes the host-wide lease of a slot so that two poshil cards
+// are never queued on one vpcd port (vpcd accepts one card at a time and
+// would silently hold the second connection until the first is removed).
+// The slot is keyed by the real port, not its spelling (see
+// lease.VPCDSlot). It waits until the lease is free or ctx ends
+// (ErrSlotBusy, wrapping lease.ErrBusy with the holder's pid).
 func lockSlot(ctx context.Context, addr string) (func(), error) {
-	path := lockPath(addr)
-	fd, err := unix.Open(path, unix.O_CREAT|unix.O_RDWR|unix.O_CLOEXEC, 0o666)
+	k, err := lease.VPCDSlot(ctx, addr)
 	if err != nil {
-		return nil, fmt.Errorf("%s: lock %s: %w", addr, path, err)
+		return nil, fmt.Errorf("%s: %w: %w", addr, ErrUnreachable, err)
 	}
-	unlock := func() {
-		_ = unix.Flock(fd, unix.LOCK_UN)
-		_ = unix.Close(fd)
+	l, err := lease.Acquire(ctx, k)
+	if errors.Is(err, lease.ErrBusy) {
+		return nil, fmt.Errorf("%s: %w: %w", addr, ErrSlotBusy, err)
 	}
-	if err := flock(fd, unix.LOCK_EX|unix.LOCK_NB); err == nil {
-		return unlock, nil
-	} else if !errors.Is(err, unix.EWOULDBLOCK) {
-		_ = unix.Close(fd)
-		return nil, fmt.Errorf("%s: lock %s: %w", addr, path, err)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", addr, err)
 	}
-	// Busy: wait in a goroutine (flock cannot be interrupted) and give up
-	// when ctx ends; a late grant is then released at once.
-	got := make(chan error, 1)
-	go func() { got <- flock(fd, unix.LOCK_EX) }()
-	select {
-	case err := <-got:
-		if err != nil {
-			_ = unix.Close(fd)
-			return nil, fmt.Errorf("%s: lock %s: %w", addr, path, err)
-		}
-		return unlock, nil
-	case <-ctx.Done():
-		go func() {
-			if err := <-got; err == nil {
-				unlock()
-				return
-			}
-			_ = unix.Close(fd)
-		}()
-		return nil, fmt.Errorf("%s: %w: %w", addr, ErrSlotBusy, ctx.Err())
-	}
-}
-
-// flock retries unix.Flock on EINTR.
-func flock(fd, how int) error {
-	for {
-		err := unix.Flock(fd, how)
-		if !errors.Is(err, unix.EINTR) {
-			return err
-		}
-	}
+	return l.Release, nil
 }

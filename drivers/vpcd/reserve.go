@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sync"
+
+	"github.com/poshil/poshil/harness/lease"
 )
 
 // Reservation holds a vpcd slot for this process, with or without a card
@@ -28,6 +30,21 @@ func Reserve(ctx context.Context, addr string) (*Reservation, error) {
 		return nil, err
 	}
 	return &Reservation{addr: addr, unlock: unlock}, nil
+}
+
+// Held is a Reservation of the slot at addr under a lease the caller
+// already holds (a bench's lease, taken with its other resources in one
+// go): it fails with ErrSlotBusy unless l holds the slot's key. Release
+// removes the card but leaves l to its owner.
+func Held(ctx context.Context, addr string, l *lease.Lease) (*Reservation, error) {
+	k, err := lease.VPCDSlot(ctx, addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: %w", addr, ErrUnreachable, err)
+	}
+	if !l.Holds(k) {
+		return nil, fmt.Errorf("%s: %w: the lease does not hold %s", addr, ErrSlotBusy, k)
+	}
+	return &Reservation{addr: addr, unlock: func() {}}, nil
 }
 
 // Addr is the reserved slot's address.
