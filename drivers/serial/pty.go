@@ -39,8 +39,11 @@ func NewPTY() (*PTY, error) {
 	}
 	// pty.Open leaves the master in blocking mode (it calls Fd), which
 	// rules out deadlines. A non-blocking duplicate is pollable, so its
-	// reads and writes take deadlines and Close interrupts them.
-	fd, err := unix.Dup(int(master.Fd()))
+	// reads and writes take deadlines and Close interrupts them. It is
+	// close-on-exec like every descriptor Go opens: a child process (the
+	// DUT) must not hold the master, or it outlives a killed poshil with
+	// the line in its hands.
+	fd, err := unix.FcntlInt(master.Fd(), unix.F_DUPFD_CLOEXEC, 0)
 	if err != nil {
 		return fail("dup master", err)
 	}
