@@ -76,6 +76,9 @@ type EmulatedHost struct {
 	Listen  string          `yaml:"listen"`
 	Default string          `yaml:"default"`
 	Rules   []acquirer.Rule `yaml:"rules"`
+	// Expose allows a Listen address beyond loopback (other machines
+	// can then reach the emulated host); poshil run warns about it.
+	Expose bool `yaml:"expose"`
 }
 
 // Power is the DUT's supply.

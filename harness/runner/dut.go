@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,6 +20,8 @@ import (
 	"github.com/poshil/poshil/harness/bench"
 	"github.com/poshil/poshil/harness/dut"
 	"github.com/poshil/poshil/harness/verdict"
+	"github.com/poshil/poshil/harness/workdir"
+	"golang.org/x/sys/unix"
 )
 
 // stopGrace is how long a DUT process gets between SIGTERM and SIGKILL.
@@ -64,12 +68,12 @@ func startProcess(p *bench.Process, vars map[string]string, extraArgs []string, 
 	cmd := exec.Command(path, argv[1:]...)
 	// The DUT runs in poshil's folder, so relative paths in a bench file
 	// mean what they say; its scratch files go to {workdir}.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if len(p.Env) > 0 {
-		cmd.Env = os.Environ()
-		for k, v := range p.Env {
-			cmd.Env = append(cmd.Env, k+"="+expand(v, vars))
-		}
+	// Pdeathsig kills the DUT with poshil (even by SIGKILL); the marker
+	// lets the next run find its children (see package workdir).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Env = append(os.Environ(), workdir.EnvVar+"="+vars["{workdir}"])
+	for k, v := range p.Env {
+		cmd.Env = append(cmd.Env, k+"="+expand(v, vars))
 	}
 	out := &boundedBuffer{limit: dutLogLimit}
 	if prev != nil {
@@ -86,7 +90,7 @@ func startProcess(p *bench.Process, vars map[string]string, extraArgs []string, 
 	} else {
 		cmd.Stdout, cmd.Stderr = out, out
 	}
-	err = cmd.Start()
+	err = spawn(cmd)
 	if started != nil {
 		started()
 	}
@@ -102,6 +106,58 @@ func startProcess(p *bench.Process, vars map[string]string, extraArgs []string, 
 		close(pr.done)
 	}()
 	return pr, nil
+}
+
+// spawner starts every DUT process from one goroutine locked to its OS
+// thread for the life of poshil: Pdeathsig fires when the thread that
+// forked the child exits, and the Go runtime may end a thread whose
+// locked goroutine returns, which would kill a DUT mid-scenario.
+var spawner struct {
+	once sync.Once
+	reqs chan spawnReq
+}
+
+type spawnReq struct {
+	cmd  *exec.Cmd
+	done chan error
+}
+
+// spawn starts cmd on the spawner's thread, with every descriptor poshil
+// holds made close-on-exec first: the DUT inherits only its stdio.
+func spawn(cmd *exec.Cmd) error {
+	spawner.once.Do(func() {
+		spawner.reqs = make(chan spawnReq)
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread lives as long as poshil
+			for r := range spawner.reqs {
+				sealDescriptors()
+				r.done <- r.cmd.Start()
+			}
+		}()
+	})
+	done := make(chan error, 1)
+	spawner.reqs <- spawnReq{cmd: cmd, done: done}
+	return <-done
+}
+
+// sealDescriptors sets close-on-exec on every descriptor of this process
+// above stderr. Go opens its own files close-on-exec, but libraries may
+// not (go.bug.st/serial opens its port and a pipe without it; libpcsclite
+// its socket).
+func sealDescriptors() {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd <= 2 {
+			continue
+		}
+		if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC == 0 {
+			_, _ = unix.FcntlInt(uintptr(fd), unix.F_SETFD, flags|unix.FD_CLOEXEC)
+		}
+	}
 }
 
 // exited reports whether the process has ended, and how.

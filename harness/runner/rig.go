@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync/atomic"
@@ -21,11 +20,14 @@ import (
 	"github.com/poshil/poshil/drivers/pcsc"
 	"github.com/poshil/poshil/drivers/power/emulated"
 	"github.com/poshil/poshil/drivers/serial"
+	"github.com/poshil/poshil/drivers/vpcd"
 	"github.com/poshil/poshil/fixtures/acquirer"
 	"github.com/poshil/poshil/fixtures/magstripe"
 	"github.com/poshil/poshil/harness/bench"
 	"github.com/poshil/poshil/harness/fault"
+	"github.com/poshil/poshil/harness/lease"
 	"github.com/poshil/poshil/harness/verdict"
+	"github.com/poshil/poshil/harness/workdir"
 )
 
 // Options tune a rig.
@@ -39,6 +41,12 @@ type Options struct {
 	// Live, when set, sees every transcript line as it is recorded (for
 	// `poshil run --verbose`). Lines are masked like the evidence.
 	Live func(scenario string, l verdict.Line)
+	// Wait is how long Up waits for a bench another run holds; 0 fails
+	// at once with a bench error naming the holder.
+	Wait time.Duration
+	// Notice, when set, gets what the rig tells the user (a killed run
+	// cleaned up, a warning); nil prints to stderr.
+	Notice func(msg string)
 }
 
 // Rig is a bench that is up: its parts opened and its emulated parts
@@ -64,6 +72,9 @@ type Rig struct {
 	msrPTY  *serial.PTY
 	msr     *magstripe.MSR
 	workdir string
+	work    *workdir.Dir
+	lease   *lease.Lease      // the bench's resources, for the rig's life
+	slot    *vpcd.Reservation // the card slot, under lease
 	// parts are the fault-facing parts beyond card, host and DUT (msr,
 	// supply, line, network), as their packages' types.
 	parts map[fault.Part]any
@@ -81,9 +92,11 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 			r.Close()
 		}
 	}()
-	r.workdir, err = os.MkdirTemp("", "poshil-bench-")
-	if err != nil {
-		return nil, verdict.Bench("workdir", err)
+	if err := r.leaseBench(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.openWork(); err != nil {
+		return nil, err
 	}
 	r.pcsc, err = pcsc.Open()
 	if err != nil {
@@ -193,9 +206,11 @@ func (r *Rig) Close() error {
 	if r.supply != nil {
 		errs = append(errs, r.supply.Close())
 	}
-	if r.workdir != "" {
-		errs = append(errs, os.RemoveAll(r.workdir))
+	if r.slot != nil {
+		r.slot.Release()
 	}
+	errs = append(errs, r.work.Remove())
+	r.lease.Release()
 	return errors.Join(errs...)
 }
 

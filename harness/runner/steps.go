@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/poshil/poshil/drivers/ecr"
-	"github.com/poshil/poshil/drivers/vpcd"
 	"github.com/poshil/poshil/fixtures/emvcard"
 	"github.com/poshil/poshil/fixtures/magstripe"
 	"github.com/poshil/poshil/harness/evidence"
@@ -88,7 +87,7 @@ func (ru *run) insert(ctx context.Context) error {
 		return fmt.Errorf("card %s: %w", ru.sc.Card.Name, err)
 	}
 	ru.target.card.install(card)
-	slot, err := vpcd.Insert(ctx, ru.rig.Bench.Card.Emulator, evidence.Tap(card, ru.apdus))
+	slot, err := ru.rig.insertCard(ctx, evidence.Tap(card, ru.apdus))
 	if err != nil {
 		return verdict.Bench("card emulator "+ru.rig.Bench.Card.Emulator, err)
 	}
