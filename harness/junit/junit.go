@@ -8,11 +8,10 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/poshil/poshil/harness/outfile"
 	"github.com/poshil/poshil/harness/verdict"
 )
 
@@ -95,24 +94,12 @@ func Write(w io.Writer, suite string, rs []verdict.Result) error {
 }
 
 // WriteFile writes results to path, creating its directory, atomically (a
-// crash never leaves half a report).
+// crash never leaves half a report), mode 0666 less the umask.
 func WriteFile(path, suite string, rs []verdict.Result) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".junit-*.xml")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := Write(tmp, suite, rs); err != nil {
-		tmp.Close()
+	if err := outfile.Write(path, func(w io.Writer) error { return Write(w, suite, rs) }); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return nil
 }
 
 func transcript(r verdict.Result) string {

@@ -3,14 +3,14 @@ package pcapng
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"time"
 
 	"github.com/poshil/poshil/harness/evidence"
+	"github.com/poshil/poshil/harness/outfile"
 )
 
 // App names poshil as the writer in the section header.
@@ -65,21 +65,15 @@ func WriteTrace(w io.Writer, start time.Time, apdus []evidence.APDUEntry, host [
 	return nil
 }
 
-// WriteFile writes the trace to path (directories made as needed).
+// WriteFile writes the trace to path (directories made as needed),
+// atomically, mode 0666 less the umask.
 func WriteFile(path string, start time.Time, apdus []evidence.APDUEntry, host []evidence.HostEntry) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	err := outfile.Write(path, func(w io.Writer) error { return WriteTrace(w, start, apdus, host) })
+	if err != nil && !errors.Is(err, ErrWrite) {
 		return fmt.Errorf("%w: %s: %w", ErrWrite, path, err)
 	}
-	f, err := os.Create(path)
 	if err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrWrite, path, err)
-	}
-	if err := WriteTrace(f, start, apdus, host); err != nil {
-		f.Close()
 		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrWrite, path, err)
 	}
 	return nil
 }

@@ -15,12 +15,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/poshil/poshil/harness/outfile"
 	"github.com/poshil/poshil/harness/verdict"
 )
 
@@ -133,26 +133,10 @@ func WriteFile(path string, r Record) error {
 	return writeAtomic(path, append(data, '\n'))
 }
 
+// writeAtomic writes data to path whole or not at all, mode 0666 less
+// the umask.
 func writeAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("%w: %w", ErrWrite, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrWrite, err)
-	}
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := outfile.WriteFile(path, data); err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrWrite, path, err)
 	}
 	return nil
