@@ -8,7 +8,8 @@
 //	poshil report merge|html|pcap ...
 //	poshil schema scenario|bench
 //
-// Exit codes: 0 pass, 1 firmware fail, 2 bench error, 3 invalid input.
+// Exit codes: 0 pass, 1 firmware fail, 2 bench error, 3 invalid input;
+// 130 after a second Ctrl-C (the first stops the run cleanly).
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/poshil/poshil/harness/verdict"
@@ -26,7 +28,8 @@ const usage = `poshil: hardware-in-the-loop test harness for payment-terminal fi
 
 usage:
   poshil run [--bench FILE] [--label-filter EXPR] [--out DIR] [--verbose]
-             [--repeat N] [--until-fail] [--mutant NAME] [SCENARIO|DIR...]
+             [--repeat N] [--until-fail] [--mutant NAME] [--wait DURATION]
+             [SCENARIO|DIR...]
   poshil list [--label-filter EXPR] [SCENARIO|DIR...]
   poshil validate [--bench FILE] FILE...
   poshil sim card --profile NAME|FILE [--slot N] [--vpcd HOST]
@@ -36,7 +39,8 @@ usage:
   poshil report pcap -o DIR RECORD.json            pcapng traces of a record
   poshil schema scenario|bench                     JSON Schema for editors
 
-exit codes: 0 pass, 1 firmware fail, 2 bench error, 3 invalid input
+exit codes: 0 pass, 1 firmware fail, 2 bench error, 3 invalid input,
+130 on a second Ctrl-C (the first returns the bench to its safe state)
 `
 
 func main() {
@@ -73,18 +77,35 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return verdict.ExitInvalid
 }
 
+// exitQuit is the status of a second interrupt: 128 + SIGINT, as a shell
+// reports a process killed by Ctrl-C.
+const exitQuit = 130
+
 // signalContext is cancelled on the first SIGINT/SIGTERM, so scenarios stop
-// and the bench returns to its safe state; a second signal exits at once.
+// and the bench returns to its safe state and the reports are written; a
+// second signal exits at once (status 130), keeping the results of the
+// scenarios already finished (poshil run writes them as each ends).
 func signalContext() (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	stopped := make(chan struct{})
 	go func() {
-		<-ch
+		select {
+		case <-ch:
+		case <-stopped:
+			return
+		}
 		fmt.Fprintln(os.Stderr, "poshil: interrupted; returning the bench to its safe state (again to quit now)")
 		cancel()
-		<-ch
-		os.Exit(verdict.ExitBenchError)
+		select {
+		case <-ch:
+		case <-stopped:
+			return
+		}
+		fmt.Fprintln(os.Stderr, "poshil: interrupted again; quitting now (finished scenarios are in the reports)")
+		os.Exit(exitQuit)
 	}()
-	return ctx, func() { signal.Stop(ch); cancel() }
+	var once sync.Once
+	return ctx, func() { once.Do(func() { signal.Stop(ch); close(stopped); cancel() }) }
 }

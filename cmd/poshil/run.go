@@ -34,6 +34,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool("verbose", false, "stream each scenario's transcript live")
 	repeat := fs.Int("repeat", 1, "run the selection N times (hunting flakes)")
 	untilFail := fs.Bool("until-fail", false, "stop at the first scenario that does not PASS (with --repeat: at most N rounds; alone: 100)")
+	wait := fs.Duration("wait", 0, "wait this long for a bench another run holds (default: BENCH_ERROR at once)")
 	if err := fs.Parse(args); err != nil {
 		return verdict.ExitInvalid
 	}
@@ -70,7 +71,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		dutArgs = append(dutArgs, "--mutant", m)
 	}
 	fmt.Fprintf(stdout, "poshil: bench %s, %d scenario(s)\n", b.Name, len(scs))
-	opts := runner.Options{DUTArgs: dutArgs}
+	opts := runner.Options{DUTArgs: dutArgs, Wait: *wait, Notice: func(msg string) { fmt.Fprintln(stderr, msg) }}
 	if *verbose {
 		opts.Live = func(name string, l verdict.Line) {
 			fmt.Fprintf(stdout, "    %9.3fms %-6s %s\n", float64(l.At.Microseconds())/1000, l.Source, l.Text)
@@ -105,6 +106,9 @@ rounds:
 				r.Scenario = fmt.Sprintf("%s #%d", r.Scenario, round)
 			}
 			results = append(results, r)
+			// On disk before the next scenario starts: a second Ctrl-C or
+			// a kill -9 loses at most the scenario in flight.
+			writeProgress(*outDir, run, results, stderr)
 			done++
 			spent += r.Duration
 			fmt.Fprintln(stdout, progressLine(done, total, spent, r))
@@ -150,6 +154,17 @@ func writeReports(dir string, run report.Run, rs []verdict.Result, stderr io.Wri
 	rec := report.Record{Run: run, Results: rs}
 	if err := report.WriteAll(dir, &rec); err != nil {
 		fmt.Fprintf(stderr, "poshil: writing reports: %v\n", err)
+	}
+}
+
+// writeProgress rewrites junit.xml and record.json (each atomically) with
+// the results so far; the HTML report and the traces wait for the end.
+func writeProgress(dir string, run report.Run, rs []verdict.Result, stderr io.Writer) {
+	if err := junit.WriteFile(filepath.Join(dir, "junit.xml"), "poshil", rs); err != nil {
+		fmt.Fprintf(stderr, "poshil: writing junit: %v\n", err)
+	}
+	if err := report.WriteFile(filepath.Join(dir, report.RecordFile), report.Record{Run: run, Results: rs}); err != nil {
+		fmt.Fprintf(stderr, "poshil: writing record: %v\n", err)
 	}
 }
 
