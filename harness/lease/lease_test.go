@@ -180,6 +180,27 @@ func TestModes(t *testing.T) {
 	if st, err := os.Stat(file); err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("lock file: %v %v, want mode 0600", st.Mode().Perm(), err)
 	}
+	// A lock file or directory of another user is refused.
+	if os.Geteuid() == 0 {
+		if err := os.Chown(file, 4242, 4242); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Try(k); !errors.Is(err, ErrUnsafe) {
+			t.Errorf("another user's lock file: %v, want ErrUnsafe", err)
+		}
+		if err := os.Chown(file, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(dir, 4242, 4242); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Try(k); !errors.Is(err, ErrUnsafe) {
+			t.Errorf("another user's lock directory: %v, want ErrUnsafe", err)
+		}
+		if err := os.Chown(dir, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// A lock file others can write is refused, not used.
 	if err := os.Chmod(file, 0o666); err != nil {
 		t.Fatal(err)
