@@ -8,8 +8,9 @@ var (
 	// ErrUnreachable: nothing listens on the slot's port (pcscd without
 	// the vpcd driver, wrong host or slot number).
 	ErrUnreachable = errors.New("vpcd: slot not reachable (is pcscd with vpcd running?)")
-	// ErrSlotBusy: another poshil card holds the slot on this host and ctx
-	// ended before it was removed.
+	// ErrSlotBusy: another poshil card or run holds the slot on this host
+	// (any spelling of its address) and ctx ended before it was freed; it
+	// also wraps lease.ErrBusy, whose message names the holder's pid.
 	ErrSlotBusy = errors.New("vpcd: slot busy (another card is inserted)")
 	// ErrCardPulled: the card failed a command or gave an empty answer;
 	// the slot closed the connection, which the reader sees as a removal.
