@@ -75,23 +75,38 @@ func (d *decoder) value(n *yaml.Node, v any) {
 	d.decode(n, rv.Elem())
 }
 
-func (d *decoder) decode(n *yaml.Node, rv reflect.Value) {
-	if len(d.errs) >= maxErrors || d.tooBig {
-		return
+// visit counts a node against maxNodes (aliases expanded, merges
+// included) and aliases against maxAliases; false once the document is
+// too large.
+func (d *decoder) visit(n *yaml.Node) bool {
+	if d.tooBig {
+		return false
 	}
 	d.nodes++
 	if d.nodes > maxNodes {
 		d.tooBig = true
 		d.fail(n, "document too large: more than %d nodes after alias expansion (alias bomb?)", maxNodes)
-		return
+		return false
 	}
 	if n.Kind == yaml.AliasNode {
 		d.aliases++
-		if d.aliases > 1000 {
+		if d.aliases > maxAliases {
 			d.tooBig = true
-			d.fail(n, "too many aliases (more than 1000)")
-			return
+			d.fail(n, "too many aliases (more than %d)", maxAliases)
+			return false
 		}
+	}
+	return true
+}
+
+func (d *decoder) decode(n *yaml.Node, rv reflect.Value) {
+	if len(d.errs) >= maxErrors || d.tooBig {
+		return
+	}
+	if !d.visit(n) {
+		return
+	}
+	if n.Kind == yaml.AliasNode {
 		d.decode(n.Alias, rv)
 		return
 	}
@@ -137,21 +152,7 @@ func (d *decoder) decode(n *yaml.Node, rv reflect.Value) {
 			d.fail(n, "want a mapping for %s, got %s", typeName(rv.Type()), describe(n))
 			return
 		}
-		if rv.IsNil() {
-			rv.Set(reflect.MakeMap(rv.Type()))
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, val := n.Content[i], n.Content[i+1]
-			kv := reflect.New(rv.Type().Key()).Elem()
-			d.decode(k, kv)
-			if rv.MapIndex(kv).IsValid() {
-				d.fail(k, "duplicate key %q", k.Value)
-				continue
-			}
-			vv := reflect.New(rv.Type().Elem()).Elem()
-			d.decode(val, vv)
-			rv.SetMapIndex(kv, vv)
-		}
+		d.mapping(n, rv, map[string]bool{})
 	case reflect.Interface:
 		var out any
 		if err := n.Decode(&out); err != nil {
@@ -187,14 +188,22 @@ func (d *decoder) check(n *yaml.Node, rv reflect.Value, before int) {
 	}
 }
 
-// structure decodes mapping n into struct rv; seen guards duplicate keys
-// across merges ("<<").
+// structure decodes mapping n into struct rv. seen holds the keys already
+// set: by the mapping that merged n in ("<<"), or earlier in n. Merge keys
+// follow YAML's merge semantics: the mapping's own keys win over merged
+// ones wherever the "<<" stands, and among merged mappings the first wins.
+// Only a key written twice in the same mapping is a duplicate.
 func (d *decoder) structure(n *yaml.Node, rv reflect.Value, seen map[string]bool) {
 	fields := fieldsOf(rv.Type())
+	own := map[string]bool{}
+	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
-		if k.Value == "<<" && k.Tag == "!!merge" {
-			d.merge(val, rv, seen)
+		if !d.visit(k) {
+			return
+		}
+		if isMerge(k) {
+			merges = append(merges, val)
 			continue
 		}
 		path, ok := fields[k.Value]
@@ -202,44 +211,88 @@ func (d *decoder) structure(n *yaml.Node, rv reflect.Value, seen map[string]bool
 			d.fail(k, "unknown key %q in %s (known: %s)", k.Value, typeName(rv.Type()), strings.Join(sortedKeys(fields), ", "))
 			continue
 		}
-		if seen[k.Value] {
+		if own[k.Value] {
 			d.fail(k, "duplicate key %q", k.Value)
 			continue
+		}
+		own[k.Value] = true
+		if seen[k.Value] {
+			continue // set by the mapping that merged this one in
 		}
 		seen[k.Value] = true
 		d.decode(val, fieldByPath(rv, path))
 	}
+	for _, m := range merges {
+		d.merge(m, rv, seen)
+	}
 }
 
-// merge applies a YAML merge key: explicit keys of the mapping win, so a
-// merged key already seen is skipped rather than reported.
+// merge applies the value of a merge key ("<<"): a mapping, an alias of
+// one, or a list of them, into rv, skipping keys already seen.
 func (d *decoder) merge(val *yaml.Node, rv reflect.Value, seen map[string]bool) {
 	for val.Kind == yaml.AliasNode {
+		if !d.visit(val) {
+			return
+		}
 		val = val.Alias
 	}
-	switch val.Kind {
-	case yaml.MappingNode:
-		fields := fieldsOf(rv.Type())
-		for i := 0; i+1 < len(val.Content); i += 2 {
-			k, v := val.Content[i], val.Content[i+1]
-			if seen[k.Value] {
-				continue
-			}
-			path, ok := fields[k.Value]
-			if !ok {
-				d.fail(k, "unknown key %q in %s (known: %s)", k.Value, typeName(rv.Type()), strings.Join(sortedKeys(fields), ", "))
-				continue
-			}
-			seen[k.Value] = true
-			d.decode(v, fieldByPath(rv, path))
-		}
-	case yaml.SequenceNode:
+	switch {
+	case val.Kind == yaml.MappingNode && rv.Kind() == reflect.Struct:
+		d.structure(val, rv, seen)
+	case val.Kind == yaml.MappingNode && rv.Kind() == reflect.Map:
+		d.mapping(val, rv, seen)
+	case val.Kind == yaml.SequenceNode:
 		for _, m := range val.Content {
+			if m.Kind == yaml.SequenceNode {
+				d.fail(m, "a merge (<<) list holds mappings, got a list")
+				continue
+			}
 			d.merge(m, rv, seen)
 		}
 	default:
 		d.fail(val, "a merge (<<) needs a mapping or a list of mappings, got %s", describe(val))
 	}
+}
+
+// mapping decodes mapping n into map rv, with the merge semantics of
+// structure; seen holds the keys' text.
+func (d *decoder) mapping(n *yaml.Node, rv reflect.Value, seen map[string]bool) {
+	if rv.IsNil() {
+		rv.Set(reflect.MakeMap(rv.Type()))
+	}
+	own := map[string]bool{}
+	var merges []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if !d.visit(k) {
+			return
+		}
+		if isMerge(k) {
+			merges = append(merges, val)
+			continue
+		}
+		if own[k.Value] {
+			d.fail(k, "duplicate key %q", k.Value)
+			continue
+		}
+		own[k.Value] = true
+		if seen[k.Value] {
+			continue
+		}
+		seen[k.Value] = true
+		kv := reflect.New(rv.Type().Key()).Elem()
+		d.decode(k, kv)
+		vv := reflect.New(rv.Type().Elem()).Elem()
+		d.decode(val, vv)
+		rv.SetMapIndex(kv, vv)
+	}
+	for _, m := range merges {
+		d.merge(m, rv, seen)
+	}
+}
+
+func isMerge(k *yaml.Node) bool {
+	return k.Kind == yaml.ScalarNode && k.Value == "<<" && k.Tag == "!!merge"
 }
 
 // fieldsOf maps yaml keys to field index paths, following ",inline".
