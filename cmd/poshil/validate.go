@@ -5,20 +5,22 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/poshil/poshil/harness/bench"
 	"github.com/poshil/poshil/harness/fault"
-	"github.com/poshil/poshil/harness/runner"
+	"github.com/poshil/poshil/harness/plan"
 	"github.com/poshil/poshil/harness/scenario"
 	"github.com/poshil/poshil/harness/verdict"
 	"github.com/poshil/poshil/harness/yamldoc"
 )
 
-// cmdValidate checks scenario and bench files without a bench: every
-// problem as file:line:col: message, exit 3 if any.
+// cmdValidate checks scenario and bench files without moving a bench:
+// every problem as file:line:col: message, exit 3 if any. Each file is
+// read once ("-" is standard input); scenarios are checked against the
+// bench's parts (--bench, default the emulated bench). It links no driver
+// (see package plan).
 func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("poshil validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -27,7 +29,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 		return verdict.ExitInvalid
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "usage: poshil validate [--bench FILE] FILE...")
+		fmt.Fprintln(stderr, "usage: poshil validate [--bench FILE] FILE... (- reads standard input)")
 		return verdict.ExitInvalid
 	}
 	b, err := loadBench(*benchFile)
@@ -35,7 +37,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return verdict.ExitInvalid
 	}
-	parts := runner.BenchParts(b)
+	parts := b.Parts()
 	bad := 0
 	for _, path := range fs.Args() {
 		if err := validateFile(path, parts); err != nil {
@@ -51,36 +53,36 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// validateFile reads path once and checks it as a bench or a scenario,
+// by its top-level keys.
 func validateFile(path string, parts []fault.Part) error {
-	if isBenchFile(path) {
-		_, err := bench.Load(path)
+	data, err := yamldoc.Read(path)
+	if err != nil {
 		return err
 	}
-	sc, err := scenario.Load(path)
+	root, err := yamldoc.Parse(path, data)
+	if err != nil {
+		return err
+	}
+	if isBench(root) {
+		_, err := bench.ParseDoc(path, root)
+		return err
+	}
+	sc, err := scenario.ParseDoc(path, root)
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for _, v := range sc.Expand() {
-		errs = append(errs, runner.CheckScenario(v, parts))
+		errs = append(errs, plan.Check(v, parts))
 	}
 	return errors.Join(errs...)
 }
 
-// isBenchFile sniffs the top-level keys: a bench has dut/ecr/host, a
-// scenario has steps. Unreadable files are treated as scenarios, whose
-// loader reports the problem with its position.
-func isBenchFile(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	var doc yaml.Node
-	if err := yaml.NewDecoder(io.LimitReader(f, yamldoc.MaxFileSize)).Decode(&doc); err != nil || len(doc.Content) == 0 {
-		return false
-	}
-	root := doc.Content[0]
+// isBench sniffs the top-level keys: a bench has dut/ecr/host, a scenario
+// has steps. Anything else is checked as a scenario, whose decoder reports
+// the problem with its position.
+func isBench(root *yaml.Node) bool {
 	if root.Kind != yaml.MappingNode {
 		return false
 	}

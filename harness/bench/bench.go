@@ -18,6 +18,7 @@ import (
 	"github.com/poshil/poshil/fixtures/acquirer"
 	"github.com/poshil/poshil/fixtures/benches"
 	"github.com/poshil/poshil/harness/dut"
+	"github.com/poshil/poshil/harness/fault"
 	"github.com/poshil/poshil/harness/yamldoc"
 )
 
@@ -248,6 +249,17 @@ func Load(path string) (*Bench, error) {
 	return &b, nil
 }
 
+// ParseDoc validates a bench from a root node of yamldoc.Parse, named file
+// in errors.
+func ParseDoc(file string, root *yaml.Node) (*Bench, error) {
+	var b Bench
+	if err := yamldoc.DecodeDoc(file, root, &b); err != nil {
+		return nil, err
+	}
+	b.File = file
+	return &b, nil
+}
+
 // Default is the embedded, fully emulated bench.
 func Default() (*Bench, error) {
 	name, data := benches.Emulated()
@@ -257,4 +269,32 @@ func Default() (*Bench, error) {
 	}
 	b.File = name
 	return &b, nil
+}
+
+// Parts lists what the bench has for faults, steps and expectations to act
+// on (see package plan).
+func (b *Bench) Parts() []fault.Part {
+	var ps []fault.Part
+	if b.Card.Emulator != "" {
+		ps = append(ps, fault.PartCard)
+	}
+	if b.Host.Emulated != nil {
+		ps = append(ps, fault.PartHost)
+	}
+	if b.DUT.Process != nil {
+		ps = append(ps, fault.PartDUT)
+	}
+	if b.MSR != nil && b.MSR.Emulated() {
+		ps = append(ps, fault.PartMSR)
+	}
+	if b.ECR.Emulated() {
+		ps = append(ps, fault.PartLine)
+	}
+	if b.Host.Proxy {
+		ps = append(ps, fault.PartNetwork)
+	}
+	if b.Power != nil {
+		ps = append(ps, fault.PartSupply)
+	}
+	return ps
 }

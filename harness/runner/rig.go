@@ -224,29 +224,7 @@ func (r *Rig) ecrPath() string {
 
 // BenchParts lists what a bench has for faults to act on.
 func BenchParts(b *bench.Bench) []fault.Part {
-	var ps []fault.Part
-	if b.Card.Emulator != "" {
-		ps = append(ps, fault.PartCard)
-	}
-	if b.Host.Emulated != nil {
-		ps = append(ps, fault.PartHost)
-	}
-	if b.DUT.Process != nil {
-		ps = append(ps, fault.PartDUT)
-	}
-	if b.MSR != nil && b.MSR.Emulated() {
-		ps = append(ps, fault.PartMSR)
-	}
-	if b.ECR.Emulated() {
-		ps = append(ps, fault.PartLine)
-	}
-	if b.Host.Proxy {
-		ps = append(ps, fault.PartNetwork)
-	}
-	if b.Power != nil {
-		ps = append(ps, fault.PartSupply)
-	}
-	return ps
+	return b.Parts()
 }
 
 // msrPath is what the DUT opens for the MSR line, or "".

@@ -20,6 +20,7 @@ import (
 	"github.com/poshil/poshil/harness/dut"
 	"github.com/poshil/poshil/harness/evidence"
 	"github.com/poshil/poshil/harness/fault"
+	"github.com/poshil/poshil/harness/plan"
 	"github.com/poshil/poshil/harness/scenario"
 	"github.com/poshil/poshil/harness/verdict"
 	"github.com/poshil/poshil/harness/yamldoc"
@@ -155,45 +156,7 @@ func (r *Rig) Parts() []fault.Part {
 // its host is emulated for host expectations, and it has every part the
 // scenario's faults need. Errors are file:line:col.
 func CheckScenario(sc *scenario.Scenario, parts []fault.Part) error {
-	has := func(p fault.Part) bool { return slices.Contains(parts, p) }
-	canEmulateCards, emulatedHost := has(fault.PartCard), has(fault.PartHost)
-	var errs []error
-	checkFault := func(spec *fault.Spec) {
-		for _, need := range fault.NeedsOf(spec.Fault) {
-			if !has(need) {
-				errs = append(errs, &yamldoc.Error{Pos: yamldoc.Pos{File: sc.File, Line: spec.Line, Col: spec.Col},
-					Msg: fmt.Sprintf("fault %s needs the bench's %s, which this bench does not have (%v)", spec.Name, need, fault.ErrUnsupported)})
-			}
-		}
-	}
-	for i := range sc.Faults {
-		checkFault(&sc.Faults[i])
-	}
-	for _, st := range sc.Steps {
-		if st.Inject != nil {
-			checkFault(st.Inject)
-		}
-		if st.Swipe != nil && !has(fault.PartMSR) {
-			errs = append(errs, &yamldoc.Error{Pos: yamldoc.Pos{File: sc.File, Line: st.Line, Col: st.Col},
-				Msg: "swipe needs a bench with an emulated magstripe reader (msr)"})
-		}
-	}
-	if sc.Card.Name != "" {
-		if _, err := cards.Lookup(sc.Card.Name); err != nil {
-			errs = append(errs, sc.Card.Errorf(sc.File, "%v", err))
-		}
-	}
-	for _, st := range sc.Steps {
-		if st.Insert != nil && !canEmulateCards {
-			errs = append(errs, &yamldoc.Error{Pos: yamldoc.Pos{File: sc.File, Line: st.Line, Col: st.Col},
-				Msg: "insert needs a bench with a card emulator (card.emulator); this bench has real cards only"})
-		}
-	}
-	if sc.Expect.Host != nil && !emulatedHost {
-		errs = append(errs, &yamldoc.Error{Pos: yamldoc.Pos{File: sc.File, Line: 1, Col: 1},
-			Msg: "expect.host needs a bench with an emulated host"})
-	}
-	return errors.Join(errs...)
+	return plan.Check(sc, parts)
 }
 
 // classify turns the error a scenario ended with into its verdict.

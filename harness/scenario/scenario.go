@@ -110,6 +110,15 @@ type HostExpect struct {
 	// Within bounds the wait for expected reversals after the result
 	// (default 5s): a terminal may reverse after reporting.
 	Within time.Duration `yaml:"within"`
+
+	// Line and Col locate the host block in its file, for messages.
+	Line, Col int `yaml:"-"`
+}
+
+// Check remembers where the block is and bounds its values.
+func (h *HostExpect) Check(n *yaml.Node) error {
+	h.Line, h.Col = n.Line, n.Column
+	return nil
 }
 
 // Check validates the expectation as a whole and remembers where each
@@ -221,6 +230,17 @@ func Load(path string) (*Scenario, error) {
 func Parse(file string, data []byte) (*Scenario, error) {
 	var s Scenario
 	if err := yamldoc.Decode(file, data, &s); err != nil {
+		return nil, err
+	}
+	s.File = file
+	return &s, nil
+}
+
+// ParseDoc validates a scenario from a root node of yamldoc.Parse, named
+// file in errors.
+func ParseDoc(file string, root *yaml.Node) (*Scenario, error) {
+	var s Scenario
+	if err := yamldoc.DecodeDoc(file, root, &s); err != nil {
 		return nil, err
 	}
 	s.File = file

@@ -55,8 +55,10 @@ func syntaxError(file string, data []byte, err error) error {
 	switch {
 	case blockProblems[msg]:
 		line = blockLine(lines, line, msg)
+	case flowOpeners[msg] != 0:
+		line = flowLine(lines, line, flowOpeners[msg])
 	case parserProblems[msg]:
-		line++ // an unclosed flow collection: the line it opens on
+		line++
 	case msg == tabProblem && line > 0:
 		for i := line - 1; i < len(lines); i++ {
 			indent := lines[i][:len(lines[i])-len(bytes.TrimLeft(lines[i], " \t"))]
@@ -88,6 +90,35 @@ func syntaxError(file string, data []byte, err error) error {
 var blockProblems = map[string]bool{
 	"did not find expected key":           true,
 	"did not find expected '-' indicator": true,
+}
+
+// flowOpeners are the parser problems of a flow collection that does not
+// close, with the bracket that opened it.
+var flowOpeners = map[string]byte{
+	"did not find expected ',' or ']'": '[',
+	"did not find expected ',' or '}'": '{',
+}
+
+// flowLine is the line where an unclosed flow collection opens. yaml.v3
+// names it (0-based) unless it is the file's first line, where it names
+// the problem's line instead (the end of the file, often): then the line
+// it names leaves no bracket open, and the collection opened on line 1.
+func flowLine(lines [][]byte, reported int, open byte) int {
+	line := reported + 1
+	if (line > len(lines) || !leavesOpen(lines[line-1], open)) && leavesOpen(lines[0], open) {
+		return 1
+	}
+	return line
+}
+
+// leavesOpen reports whether l opens more brackets of its kind than it
+// closes.
+func leavesOpen(l []byte, open byte) bool {
+	closer := byte(']')
+	if open == '{' {
+		closer = '}'
+	}
+	return bytes.Count(l, []byte{open}) > bytes.Count(l, []byte{closer})
 }
 
 // blockLine maps the line yaml.v3 gives for a block collection's problem
