@@ -64,7 +64,7 @@ func TestFaultSpecErrors(t *testing.T) {
 		})
 	}
 	_, err := Parse("f.yaml", []byte("name: x\nsteps: [{sale: 1}, {clear: ghost}]\nexpect: {outcome: APPROVED}\n"))
-	if err == nil || !strings.Contains(err.Error(), "clears \"ghost\"") {
+	if err == nil || !strings.HasPrefix(err.Error(), "f.yaml:2:28: clear \"ghost\"") {
 		t.Fatalf("clear of an unknown id: %v", err)
 	}
 }

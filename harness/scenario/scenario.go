@@ -118,7 +118,11 @@ type HostExpect struct {
 // Check remembers where the block is and bounds its values.
 func (h *HostExpect) Check(n *yaml.Node) error {
 	h.Line, h.Col = n.Line, n.Column
-	return nil
+	return join(
+		notNegative(yamldoc.Find(n, "requests"), "requests", h.Requests),
+		notNegative(yamldoc.Find(n, "reversals"), "reversals", h.Reversals),
+		positive(yamldoc.Find(n, "within"), "within", h.Within),
+	)
 }
 
 // Check validates the expectation as a whole and remembers where each
@@ -129,12 +133,12 @@ func (e *Expect) Check(n *yaml.Node) error {
 		return yamldoc.At(n, "expect needs an outcome (one of %s)", codeList())
 	}
 	if slices.Contains(e.Never, e.Outcome) {
-		return yamldoc.At(n, "expect.outcome %s is also listed under never", e.Outcome)
+		return yamldoc.At(yamldoc.FindOr(n, "outcome"), "expect.outcome %s is also listed under never", e.Outcome)
 	}
 	if e.Settle < 0 || (e.Settle > 0 && e.Settle < MinSettle) {
 		return &yamldoc.Error{Pos: e.At.Settle, Msg: fmt.Sprintf("expect.settle %v: want at least %v (default %v): a shorter window lets a quick wrong answer through", e.Settle, MinSettle, DefaultSettle)}
 	}
-	return nil
+	return checkExpect(e, n)
 }
 
 // Variant is one row of a scenario's matrix.
@@ -247,65 +251,64 @@ func ParseDoc(file string, root *yaml.Node) (*Scenario, error) {
 	return &s, nil
 }
 
-// Check validates the scenario as a whole.
+// Check validates the scenario as a whole; each problem is at the value
+// that causes it.
 func (s *Scenario) Check(n *yaml.Node) error {
-	var errs yamldoc.Errors
+	var errs []error
 	add := func(node *yaml.Node, format string, args ...any) {
-		errs = append(errs, yamldoc.At(node, format, args...).(*yamldoc.Error))
+		errs = append(errs, yamldoc.At(node, format, args...))
 	}
 	if strings.TrimSpace(s.Name) == "" {
-		add(n, "scenario needs a name")
+		add(yamldoc.FindOr(n, "name"), "scenario needs a name")
 	}
 	if len(s.Steps) == 0 {
-		add(n, "scenario needs at least one step")
+		add(yamldoc.FindOr(n, "steps"), "scenario needs at least one step")
 	}
-	if s.Timeout < 0 {
-		add(n, "timeout must be positive")
+	if v := yamldoc.Find(n, "timeout"); v != nil && s.Timeout <= 0 {
+		add(v, "timeout %v: want a duration above zero (leave timeout out for the default %v)", s.Timeout, DefaultTimeout)
 	}
-	if s.Timeout == 0 {
+	if s.Timeout <= 0 {
 		s.Timeout = DefaultTimeout
 	}
 	if s.Expect.Settle >= s.Timeout && s.Timeout > 0 {
 		errs = append(errs, &yamldoc.Error{Pos: s.Expect.At.Settle,
 			Msg: fmt.Sprintf("expect.settle %v is not shorter than the scenario's timeout %v", s.Expect.Settle, s.Timeout)})
 	}
-	for _, l := range s.Labels {
+	for i, l := range s.Labels {
 		if l == "" || strings.ContainsAny(l, "&|!,()/\"' \t") {
-			add(n, "label %q: labels cannot be empty or contain spaces or &|!,()/", l)
+			add(yamldoc.Item(yamldoc.Find(n, "labels"), i), "label %q: labels cannot be empty or contain spaces or &|!,()/", l)
 		}
 	}
 	if s.Expect.Outcome == "" {
-		add(n, "scenario needs expect.outcome")
+		add(yamldoc.FindOr(n, "expect"), "scenario needs expect.outcome")
 	}
-	needsCard := false
-	for _, st := range s.Steps {
-		if st.Insert != nil || st.PIN != nil || st.Swipe != nil {
-			needsCard = true
-		}
-	}
+	steps := yamldoc.Find(n, "steps")
 	ids := map[string]bool{}
 	for _, f := range s.Faults {
 		ids[f.ID] = true
 	}
-	for _, st := range s.Steps {
+	for i, st := range s.Steps {
 		if st.Inject != nil {
 			ids[st.Inject.ID] = true
 		}
 		if st.Clear != nil && !ids[*st.Clear] {
-			add(n, "step at %d:%d clears %q, but no fault with that id is armed before it", st.Line, st.Col, *st.Clear)
+			add(yamldoc.FindOr(yamldoc.Item(steps, i), "clear"), "clear %q: no fault with that id is armed before this step", *st.Clear)
 		}
 	}
 	allVariantsCard := len(s.Matrix) > 0
 	for _, v := range s.Matrix {
 		allVariantsCard = allVariantsCard && v.Card.Name != ""
 	}
-	if needsCard && s.Card.Name == "" && !allVariantsCard {
-		add(n, "a step presents a card, so the scenario needs card: (one of the shelf's card profiles)")
+	if s.Card.Name == "" && !allVariantsCard {
+		for i, st := range s.Steps {
+			if st.Insert != nil || st.PIN != nil || st.Swipe != nil {
+				add(yamldoc.Item(steps, i), "this step presents a card, so the scenario needs card: (one of the shelf's card profiles)")
+				break
+			}
+		}
 	}
-	if len(errs) > 0 {
-		return errs
-	}
-	return nil
+	errs = append(errs, s.checkTiming(n))
+	return join(errs...)
 }
 
 // LoadDir loads every *.yaml / *.yml under dir, sorted by path. Every file's

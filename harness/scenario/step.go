@@ -71,6 +71,15 @@ func (s *Step) UnmarshalYAML(n *yaml.Node) error {
 			return yamldoc.At(n.Content[1], "%v", err)
 		}
 	}
+	if s.Remove != nil && !*s.Remove {
+		return yamldoc.At(n.Content[1], "remove: want true (the step takes the card out)")
+	}
+	if s.Swipe != nil && !*s.Swipe {
+		return yamldoc.At(n.Content[1], "swipe: want true (the step swipes the card)")
+	}
+	if s.Wait != nil && *s.Wait <= 0 {
+		return yamldoc.At(n.Content[1], "wait %v: want a duration above zero", *s.Wait)
+	}
 	return nil
 }
 
@@ -144,7 +153,15 @@ func (s *Sale) UnmarshalYAML(n *yaml.Node) error {
 	if s.Amount == 0 {
 		return yamldoc.At(n, "sale needs an amount")
 	}
+	if v := yamldoc.Find(n, "currency"); v != nil && !isCurrency(s.Currency) {
+		return yamldoc.At(v, "currency %q: want an ISO 4217 numeric code, three digits such as 978", s.Currency)
+	}
 	return nil
+}
+
+// isCurrency reports whether c is an ISO 4217 numeric code (001 to 999).
+func isCurrency(c string) bool {
+	return len(c) == 3 && strings.Trim(c, "0123456789") == "" && c != "000"
 }
 
 // Amount is money in minor units; YAML writes it in major units with up to
@@ -181,6 +198,9 @@ func (a *Amount) UnmarshalYAML(n *yaml.Node) error {
 	if v <= 0 {
 		return yamldoc.At(n, "amount must be above zero")
 	}
+	if v > MaxAmount {
+		return yamldoc.At(n, "amount %s: more than %s, the twelve digits of minor units a terminal carries (EMV 9F02, ISO 8583 field 4)", n.Value, MaxAmount)
+	}
 	*a = v
 	return nil
 }
@@ -208,6 +228,9 @@ func (d *Display) UnmarshalYAML(n *yaml.Node) error {
 	if strings.TrimSpace(d.Text) == "" {
 		return yamldoc.At(n, "display needs the text to wait for")
 	}
+	if n.Kind == yaml.MappingNode {
+		return positive(yamldoc.Find(n, "within"), "within", d.Within)
+	}
 	return nil
 }
 
@@ -224,5 +247,8 @@ func (r *Report) Check(n *yaml.Node) error {
 	if r.Outcome == "" {
 		return yamldoc.At(n, "expect step needs an outcome")
 	}
-	return nil
+	return join(
+		positive(yamldoc.Find(n, "within"), "within", r.Within),
+		triesLeft(yamldoc.Find(n, "tries_left"), r.TriesLeft),
+	)
 }

@@ -241,6 +241,11 @@ func DecodeNode(n *yaml.Node, v any) error {
 }
 
 // At returns an error at n's position; the file is filled in by Decode.
+// A nil n leaves the position to the decoder: the node being checked.
 func At(n *yaml.Node, format string, args ...any) error {
-	return &Error{Pos: Pos{Line: n.Line, Col: n.Column}, Msg: fmt.Sprintf(format, args...)}
+	e := &Error{Msg: fmt.Sprintf(format, args...)}
+	if n != nil {
+		e.Pos = Pos{Line: n.Line, Col: n.Column}
+	}
+	return e
 }
