@@ -7,9 +7,6 @@
 package bench
 
 import (
-	"fmt"
-	"net"
-	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -124,120 +121,6 @@ type Process struct {
 
 // Placeholders that Process.Command and Process.Config may use.
 var Placeholders = []string{"{config}", "{ecr}", "{msr}", "{reader}", "{host}", "{journal}", "{supply}", "{workdir}"}
-
-// Check validates the bench as a whole.
-func (b *Bench) Check(n *yaml.Node) error {
-	var errs yamldoc.Errors
-	add := func(format string, args ...any) {
-		errs = append(errs, yamldoc.At(n, format, args...).(*yamldoc.Error))
-	}
-	if b.Name == "" {
-		add("bench needs a name")
-	}
-	if b.Card.Reader == "" {
-		add("card.reader: name the PC/SC reader the DUT reads (e.g. \"Virtual PCD 00 00\")")
-	}
-	if b.Card.Emulator != "" {
-		if _, _, err := net.SplitHostPort(b.Card.Emulator); err != nil {
-			add("card.emulator %q: want host:port of a vpcd slot", b.Card.Emulator)
-		}
-	}
-	if b.MSR != nil && b.MSR.Port == "" {
-		add("msr.port: a device path, or \"emulated\" for a pseudo-terminal pair")
-	}
-	if b.DUT.Adapter == "" {
-		b.DUT.Adapter = "ecr"
-	}
-	if b.ECR.Port == "" && b.DUT.Adapter != "process" {
-		add("ecr.port: a device path, or \"emulated\" for a pseudo-terminal pair")
-	}
-	if b.ECR.Baud == 0 {
-		b.ECR.Baud = 115200
-	}
-	switch {
-	case b.Host.Emulated != nil && b.Host.Address != "":
-		add("host: set emulated or address, not both")
-	case b.Host.Emulated == nil && b.Host.Address == "":
-		add("host: set emulated (poshil's ISO 8583 host) or address (a real test host)")
-	case b.Host.Emulated != nil:
-		if b.Host.Emulated.Listen == "" {
-			b.Host.Emulated.Listen = "127.0.0.1:0"
-		}
-		if b.Host.Emulated.Default == "" {
-			b.Host.Emulated.Default = "00"
-		}
-		if _, err := acquirer.NewServer(acquirer.Config{Default: b.Host.Emulated.Default, Rules: b.Host.Emulated.Rules}); err != nil {
-			add("host.emulated: %v", err)
-		}
-	}
-	if b.Power != nil && b.Power.Supply != "emulated" {
-		add("power.supply %q: want emulated", b.Power.Supply)
-	}
-	switch b.DUT.Adapter {
-	case "ecr":
-		if b.DUT.Profile != "" {
-			add("dut.profile: the ecr adapter speaks the framed ECR protocol natively; a profile is for console and process")
-		}
-	case "console", "process":
-		if b.DUT.Profile == "" {
-			add("dut.profile: adapter %s needs a firmware profile (a shipped name or a file)", b.DUT.Adapter)
-		} else if p, err := dut.LoadProfile(b.DUT.Profile); err != nil {
-			add("dut.profile: %v", err)
-		} else {
-			b.DUT.Prof = p
-		}
-		if b.DUT.Adapter == "process" && b.DUT.Process == nil {
-			add("dut.adapter process needs dut.process.command")
-		}
-	default:
-		add("dut.adapter %q: want ecr, console or process", b.DUT.Adapter)
-	}
-	if b.DUT.BootTimeout == 0 {
-		b.DUT.BootTimeout = 10 * time.Second
-	}
-	if p := b.DUT.Process; p != nil {
-		if len(p.Command) == 0 {
-			add("dut.process.command: give the program and its arguments")
-		}
-		for _, a := range p.Command {
-			if err := checkPlaceholders(a); err != nil {
-				add("dut.process.command: %v", err)
-			}
-		}
-	} else if b.ECR.Emulated() {
-		add("ecr.port is emulated, so dut.process must start the DUT that opens its other end")
-	}
-	if b.DUT.Adapter == "process" && b.ECR.Port != "" {
-		add("ecr.port: the process adapter talks to the DUT on its stdin and stdout; leave ecr out")
-	}
-	if len(errs) > 0 {
-		return errs
-	}
-	return nil
-}
-
-func checkPlaceholders(s string) error {
-	rest := s
-	for {
-		i := strings.IndexByte(rest, '{')
-		if i < 0 {
-			return nil
-		}
-		j := strings.IndexByte(rest[i:], '}')
-		if j < 0 {
-			return nil
-		}
-		ph := rest[i : i+j+1]
-		known := false
-		for _, p := range Placeholders {
-			known = known || p == ph
-		}
-		if !known {
-			return fmt.Errorf("unknown placeholder %s (known: %s)", ph, strings.Join(Placeholders, " "))
-		}
-		rest = rest[i+j+1:]
-	}
-}
 
 // Load reads and validates a bench file.
 func Load(path string) (*Bench, error) {

@@ -1,0 +1,212 @@
+package bench
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+	"periph.io/x/conn/v3/physic"
+
+	"github.com/poshil/poshil/drivers/power"
+	"github.com/poshil/poshil/fixtures/acquirer"
+	"github.com/poshil/poshil/harness/dut"
+	"github.com/poshil/poshil/harness/yamldoc"
+)
+
+// DefaultBootTimeout bounds the wait for READY when the bench names none.
+const DefaultBootTimeout = 10 * time.Second
+
+// MaxNominal is the highest supply voltage a bench may name: 60 V DC, the
+// limit of safety extra-low voltage (SELV, IEC 62368-1 ES1). Payment
+// terminals run from batteries or 5 to 24 V adapters; a higher nominal is
+// a typo (mV for V) that would drive a real supply to a hazardous voltage.
+const MaxNominal = 60 * physic.Volt
+
+// MinBaud and MaxBaud bound a serial line's rate: the lowest and highest
+// termios rates (B50, B4000000).
+const (
+	MinBaud = 50
+	MaxBaud = 4_000_000
+)
+
+// checkBaud bounds a serial rate.
+func checkBaud(baud int) error {
+	if baud < MinBaud || baud > MaxBaud {
+		return fmt.Errorf("%d: want %d to %d bits per second", baud, MinBaud, MaxBaud)
+	}
+	return nil
+}
+
+// checkAddress parses host:port; port 0 (any free port) only for a
+// listen address.
+func checkAddress(addr string, listen bool) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if strings.ContainsAny(host, " \t") {
+		return fmt.Errorf("host %q holds a blank", host)
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	switch {
+	case err != nil:
+		return fmt.Errorf("port %q: want a number 1 to 65535", port)
+	case p == 0 && !listen:
+		return fmt.Errorf("port 0: want the port it listens on")
+	}
+	return nil
+}
+
+// Check validates the bench as a whole; each problem is at its key's
+// line:col (at the enclosing block when the key is missing).
+func (b *Bench) Check(n *yaml.Node) error {
+	var errs yamldoc.Errors
+	// add reports at path, dotted keys from the bench's root.
+	add := func(path, format string, args ...any) {
+		errs = append(errs, yamldoc.At(yamldoc.FindOr(n, strings.Split(path, ".")...), format, args...).(*yamldoc.Error))
+	}
+	if b.Name == "" {
+		add("name", "bench needs a name")
+	}
+	if strings.TrimSpace(b.Card.Reader) == "" {
+		add("card.reader", "card.reader: name the PC/SC reader the DUT reads (e.g. \"Virtual PCD 00 00\")")
+	}
+	if b.Card.Emulator != "" {
+		if err := checkAddress(b.Card.Emulator, false); err != nil {
+			add("card.emulator", "card.emulator %q: want host:port of a vpcd slot: %v", b.Card.Emulator, err)
+		}
+	}
+	if b.MSR != nil {
+		if strings.TrimSpace(b.MSR.Port) == "" {
+			add("msr.port", "msr.port: a device path, or \"emulated\" for a pseudo-terminal pair")
+		}
+		if b.MSR.Baud == 0 {
+			b.MSR.Baud = 115200
+		}
+		if err := checkBaud(b.MSR.Baud); err != nil {
+			add("msr.baud", "msr.baud: %v", err)
+		}
+	}
+	if b.DUT.Adapter == "" {
+		b.DUT.Adapter = "ecr"
+	}
+	if strings.TrimSpace(b.ECR.Port) == "" && b.DUT.Adapter != "process" {
+		add("ecr.port", "ecr.port: a device path, or \"emulated\" for a pseudo-terminal pair")
+	}
+	if b.ECR.Baud == 0 {
+		b.ECR.Baud = 115200
+	}
+	if err := checkBaud(b.ECR.Baud); err != nil {
+		add("ecr.baud", "ecr.baud: %v", err)
+	}
+	switch {
+	case b.Host.Emulated != nil && b.Host.Address != "":
+		add("host", "host: set emulated or address, not both")
+	case b.Host.Emulated == nil && b.Host.Address == "":
+		add("host", "host: set emulated (poshil's ISO 8583 host) or address (a real test host)")
+	case b.Host.Emulated != nil:
+		if b.Host.Emulated.Listen == "" {
+			b.Host.Emulated.Listen = "127.0.0.1:0"
+		}
+		if err := checkAddress(b.Host.Emulated.Listen, true); err != nil {
+			add("host.emulated.listen", "host.emulated.listen %q: want host:port to listen on: %v", b.Host.Emulated.Listen, err)
+		}
+		if b.Host.Emulated.Default == "" {
+			b.Host.Emulated.Default = "00"
+		}
+		if _, err := acquirer.NewServer(acquirer.Config{Default: b.Host.Emulated.Default, Rules: b.Host.Emulated.Rules}); err != nil {
+			add("host.emulated", "host.emulated: %v", err)
+		}
+	default:
+		if err := checkAddress(b.Host.Address, false); err != nil {
+			add("host.address", "host.address %q: want host:port of the test host: %v", b.Host.Address, err)
+		}
+	}
+	if b.Power != nil {
+		if b.Power.Supply != "emulated" {
+			add("power.supply", "power.supply %q: want emulated", b.Power.Supply)
+		}
+		if v := physic.ElectricPotential(b.Power.Nominal); v <= 0 || v > MaxNominal {
+			add("power.nominal", "power.nominal %v: want a supply voltage above 0 V and at most %v (safety extra-low voltage; no payment terminal takes more)", b.Power.Nominal, power.Voltage(MaxNominal))
+		}
+	}
+	switch b.DUT.Adapter {
+	case "ecr":
+		if b.DUT.Profile != "" {
+			add("dut.profile", "dut.profile: the ecr adapter speaks the framed ECR protocol natively; a profile is for console and process")
+		}
+	case "console", "process":
+		if b.DUT.Profile == "" {
+			add("dut.profile", "dut.profile: adapter %s needs a firmware profile (a shipped name or a file)", b.DUT.Adapter)
+		} else if p, err := dut.LoadProfile(b.DUT.Profile); err != nil {
+			add("dut.profile", "dut.profile: %v", err)
+		} else {
+			b.DUT.Prof = p
+		}
+		if b.DUT.Adapter == "process" && b.DUT.Process == nil {
+			add("dut.adapter", "dut.adapter process needs dut.process.command")
+		}
+	default:
+		add("dut.adapter", "dut.adapter %q: want ecr, console or process", b.DUT.Adapter)
+	}
+	if yamldoc.Find(n, "dut", "boot_timeout") != nil && b.DUT.BootTimeout <= 0 {
+		add("dut.boot_timeout", "dut.boot_timeout %v: want a duration above zero (leave it out for the default %v)", b.DUT.BootTimeout, DefaultBootTimeout)
+	}
+	if b.DUT.BootTimeout <= 0 {
+		b.DUT.BootTimeout = DefaultBootTimeout
+	}
+	if p := b.DUT.Process; p != nil {
+		if len(p.Command) == 0 || strings.TrimSpace(p.Command[0]) == "" {
+			add("dut.process.command", "dut.process.command: give the program and its arguments")
+		}
+		for i, a := range p.Command {
+			if err := checkPlaceholders(a); err != nil {
+				node := yamldoc.FindOr(n, "dut", "process", "command")
+				if item := yamldoc.Item(node, i); item != nil {
+					node = item
+				}
+				errs = append(errs, yamldoc.At(node, "dut.process.command: %v", err).(*yamldoc.Error))
+			}
+		}
+		for k := range p.Env {
+			if k == "" || strings.ContainsAny(k, "=\x00") {
+				add("dut.process.env", "dut.process.env %q: a variable name cannot be empty or hold = or NUL", k)
+			}
+		}
+	} else if b.ECR.Emulated() {
+		add("ecr.port", "ecr.port is emulated, so dut.process must start the DUT that opens its other end")
+	}
+	if b.DUT.Adapter == "process" && b.ECR.Port != "" {
+		add("ecr.port", "ecr.port: the process adapter talks to the DUT on its stdin and stdout; leave ecr out")
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+func checkPlaceholders(s string) error {
+	rest := s
+	for {
+		i := strings.IndexByte(rest, '{')
+		if i < 0 {
+			return nil
+		}
+		j := strings.IndexByte(rest[i:], '}')
+		if j < 0 {
+			return nil
+		}
+		ph := rest[i : i+j+1]
+		known := false
+		for _, p := range Placeholders {
+			known = known || p == ph
+		}
+		if !known {
+			return fmt.Errorf("unknown placeholder %s (known: %s)", ph, strings.Join(Placeholders, " "))
+		}
+		rest = rest[i+j+1:]
+	}
+}
