@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/poshil/poshil/harness/verdict"
+	"github.com/poshil/poshil/harness/yamldoc"
 )
 
 // TestValidateHostileInput: every malformed file is exit 3 with
@@ -21,7 +22,7 @@ func TestValidateHostileInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	line := []byte("- sale: 12.50 # padding padding padding padding padding padding\n")
-	for written := 0; written < 50<<20; written += len(line) {
+	for written := 0; written <= yamldoc.MaxFileSize; written += len(line) {
 		if _, err := f.Write(line); err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,82 @@
+package bench
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/poshil/poshil/fixtures/benches"
+	"github.com/poshil/poshil/harness/yamldoc"
+)
+
+// emulated is the shipped bench's text, edited by each case.
+func emulated(t *testing.T) string {
+	t.Helper()
+	_, data := benches.Emulated()
+	return string(data)
+}
+
+// TestBenchErrorsAtTheirKey: every bench value that can never work is
+// INVALID at its key's line:col, not at the bench's first line.
+func TestBenchErrorsAtTheirKey(t *testing.T) {
+	tests := []struct{ name, old, new, want string }{
+		{"negative boot_timeout", "boot_timeout: 10s", "boot_timeout: -1s", ":36:17: dut.boot_timeout -1s: want a duration above zero"},
+		{"zero boot_timeout", "boot_timeout: 10s", "boot_timeout: 0s", ":36:17: dut.boot_timeout 0s"},
+		{"negative nominal", "nominal: 4.2V", "nominal: -3V", ":33:12: power.nominal -3V: want a supply voltage above 0 V and at most 60V"},
+		{"nominal of 1000 V", "nominal: 4.2V", "nominal: 1000V", ":33:12: power.nominal 1000V"},
+		{"zero nominal", "nominal: 4.2V", "nominal: 0V", ":33:12: power.nominal 0V"},
+		{"supply", "supply: emulated", "supply: bench-psu", ":32:11: power.supply \"bench-psu\""},
+		{"empty reader", "reader: Virtual PCD 00 00", "reader: \"\"", ":8:11: card.reader"},
+		{"emulator port", "emulator: 127.0.0.1:35963", "emulator: 127.0.0.1:99999", ":9:13: card.emulator \"127.0.0.1:99999\""},
+		{"emulator without port", "emulator: 127.0.0.1:35963", "emulator: 127.0.0.1", ":9:13: card.emulator \"127.0.0.1\""},
+		{"listen address", "listen: 127.0.0.1:0", "listen: localhost", ":17:13: host.emulated.listen \"localhost\""},
+		{"ecr baud", "port: emulated       # a pty pair through", "port: emulated\n  baud: -9600 # a pty pair through", ":12:9: ecr.baud: -9600"},
+		{"msr baud", "port: emulated       # a pty pair; poshil", "port: emulated\n  baud: 5000000 # a pty pair; poshil", ":14:9: msr.baud: 5000000"},
+		{"empty msr port", "port: emulated       # a pty pair; poshil", "port: \"\" # a pty pair; poshil", ":13:9: msr.port"},
+		{"adapter", "adapter: ecr", "adapter: telnet", ":35:12: dut.adapter \"telnet\""},
+		{"empty command", "command: [refterm, --config, \"{config}\"]", "command: [\"\"]", ":38:14: dut.process.command: give the program"},
+		{"placeholder", "command: [refterm, --config, \"{config}\"]", "command: [refterm, --config, \"{cnofig}\"]", ":38:34: dut.process.command: unknown placeholder {cnofig}"},
+		{"env name", "    config:\n", "    env: {\"A=B\": x}\n    config:\n", ":39:10: dut.process.env \"A=B\""},
+		{"no name", "name: emulated", "name: \"\"", ":5:7: bench needs a name"},
+		{"host address", "", "name: real\ncard: {reader: ACS ACR39U}\necr: {port: /dev/ttyUSB0}\nhost:\n  address: testhost:0\n", ":5:12: host.address \"testhost:0\""},
+		{"host address without port", "", "name: real\ncard: {reader: ACS ACR39U}\necr: {port: /dev/ttyUSB0}\nhost:\n  address: testhost\n", ":5:12: host.address \"testhost\""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := tt.new // a bench of its own
+			if tt.old != "" {
+				doc = emulated(t)
+				if !strings.Contains(doc, tt.old) {
+					t.Fatalf("the shipped bench has no %q", tt.old)
+				}
+				doc = strings.Replace(doc, tt.old, tt.new, 1)
+			}
+			var b Bench
+			err := yamldoc.Decode("b.yaml", []byte(doc), &b)
+			if !errors.Is(err, yamldoc.ErrInvalid) {
+				t.Fatalf("got %v, want INVALID", err)
+			}
+			if !strings.Contains(err.Error(), "b.yaml"+tt.want) {
+				t.Errorf("got\n%v\nwant\nb.yaml%s...", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestShippedBenchValid: the edges of each bound are accepted.
+func TestShippedBenchValid(t *testing.T) {
+	doc := strings.Replace(emulated(t), "nominal: 4.2V", "nominal: 60V", 1)
+	doc = strings.Replace(doc, "port: emulated       # a pty pair through", "port: emulated\n  baud: 4000000 # a pty pair through", 1)
+	var b Bench
+	if err := yamldoc.Decode("b.yaml", []byte(doc), &b); err != nil {
+		t.Fatal(err)
+	}
+	if b.DUT.BootTimeout <= 0 || b.ECR.Baud != 4000000 {
+		t.Errorf("decoded %+v", b)
+	}
+	real := "name: real\ncard: {reader: ACS ACR39U}\necr: {port: /dev/ttyUSB0, baud: 50}\nhost:\n  address: testhost:5000\n"
+	var rb Bench
+	if err := yamldoc.Decode("real.yaml", []byte(real), &rb); err != nil {
+		t.Errorf("a bench with real parts: %v", err)
+	}
+}
