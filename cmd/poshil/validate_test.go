@@ -37,7 +37,10 @@ func TestValidateBadValues(t *testing.T) {
 		{name: "zero timeout", file: "s.yaml", body: head + "timeout: 0s\nsteps: [{sale: 1}]\nexpect: {outcome: APPROVED}\n", want: ":3:10: timeout 0s"},
 		{name: "wait longer than the timeout", file: "s.yaml", body: head + "timeout: 5s\nsteps:\n  - sale: 1\n  - wait: 6s\nexpect: {outcome: APPROVED}\n", want: ":6:11: wait 6s is at least the scenario's timeout 5s"},
 		{name: "line delay longer than the timeout", file: "s.yaml", body: head + "timeout: 5s\nfaults:\n  - line_delay: {delay: 6s}\nsteps: [{sale: 1}]\nexpect: {outcome: APPROVED}\n", want: ":5:17: fault line_delay delays the bench",
-			needs: func() bool { _, ok := fault.Fault(&fault.LineDelay{}).(interface{ MaxDelay() time.Duration }); return ok }},
+			needs: func() bool {
+				_, ok := fault.Fault(&fault.LineDelay{}).(interface{ MaxDelay() time.Duration })
+				return ok
+			}},
 		{name: "amount 99999999999.99", file: "s.yaml", body: head + "steps:\n  - sale: 99999999999.99\nexpect: {outcome: APPROVED}\n", want: ":4:11: amount 99999999999.99"},
 		{name: "YAML syntax at its line", file: "s.yaml", body: head + "steps:\n  - sale: 1\nexpect:\n  outcome: APPROVED\n  never: [DECLINED\n", want: ":7:3: YAML syntax"},
 		{name: "expect.host without an emulated host", file: "s.yaml", args: []string{"--bench", "real.yaml"}, body: head + "steps: [{sale: 1}]\nexpect:\n  outcome: APPROVED\n  host: {requests: 1}\n", want: ":6:9: expect.host needs a bench with an emulated host"},
