@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -157,11 +158,21 @@ func TestValidateLargeFile(t *testing.T) {
 	}
 	b.WriteString("expect: {outcome: APPROVED}\n")
 	p := write(t, "big.yaml", b.String())
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	start := time.Now()
 	var out, errOut bytes.Buffer
 	code := run([]string{"validate", p}, &out, &errOut)
-	if took := time.Since(start); took > 2*time.Second*raceFactor {
+	took := time.Since(start)
+	runtime.ReadMemStats(&after)
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("%d bytes: %v, %d MB allocated", b.Len(), took, alloc>>20)
+	if took > 2*time.Second*raceFactor {
 		t.Errorf("validate took %v", took)
+	}
+	if alloc > 200<<20 {
+		t.Errorf("validate allocated %d MB", alloc>>20)
 	}
 	if code != verdict.ExitInvalid || !strings.HasPrefix(errOut.String(), p+":") || !strings.Contains(errOut.String(), "YAML values") {
 		t.Errorf("exit %d, stderr %.200q", code, errOut.String())
