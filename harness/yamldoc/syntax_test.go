@@ -19,6 +19,8 @@ func TestSyntaxErrorLine(t *testing.T) {
 		{"mapping in a scalar", "title: a\nextra: b: c\n", "f.yaml:2:1: YAML syntax: mapping values are not allowed"},
 		{"tab indent", "title: a\nitems:\n  - name: a\n\t- name: b\n", "f.yaml:4:1: YAML syntax: found a tab character"},
 		{"unknown alias", "title: a\nitems:\n  - *nope\n", "f.yaml:3:5: YAML syntax: unknown anchor 'nope' referenced"},
+		{"no node content", "title: a\nextra: {a: [}\n", "f.yaml:2:1: YAML syntax: did not find expected node content"},
+		{"undefined tag handle", "title: a\nextra: !x!y c\n", "f.yaml:2:1: YAML syntax: found undefined tag handle"},
 		{"first line, closed later", "title: [a,\n  b\nitems: []\n", "f.yaml:1:1: YAML syntax: did not find expected ',' or ']'"},
 		{"first line", "title: [a\n", "f.yaml:1:1: YAML syntax: did not find expected ',' or ']'"},
 	}
