@@ -93,10 +93,15 @@ type delayer interface {
 	MaxDelay() time.Duration
 }
 
-// maxDelayOf is the longest f can hold or delay the bench, 0 if it does
-// not delay.
-func maxDelayOf(f fault.Fault) time.Duration {
-	if d, ok := f.(delayer); ok {
+// maxDelayOf is the longest spec's fault can hold or delay the bench, 0
+// if it does not delay: the spec's own MaxDelay when it has one (it knows
+// how long a fault that holds until cleared is set to last), else its
+// fault config's.
+func maxDelayOf(spec *fault.Spec) time.Duration {
+	if d, ok := any(spec).(delayer); ok {
+		return d.MaxDelay()
+	}
+	if d, ok := spec.Fault.(delayer); ok {
 		return d.MaxDelay()
 	}
 	return 0
@@ -113,7 +118,7 @@ func (s *Scenario) checkTiming(n *yaml.Node) error {
 	limit := s.Timeout
 	steps := yamldoc.Find(n, "steps")
 	checkSpec := func(spec *fault.Spec, node *yaml.Node) {
-		if d := maxDelayOf(spec.Fault); d >= limit {
+		if d := maxDelayOf(spec); d >= limit {
 			at(yamldoc.FindOr(node, spec.Name), "fault %s delays the bench by up to %v, at least the scenario's timeout %v: the scenario would time out under it", spec.Name, d, limit)
 		}
 		if spec.When.After >= limit {
