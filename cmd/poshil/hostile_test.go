@@ -43,7 +43,7 @@ func TestValidateHostileInput(t *testing.T) {
 		"wrong-type.yaml":  {"name: a\ntimeout: [1]\nsteps: [{sale: 1}]\nexpect: {outcome: APPROVED}\n", ":2:10: want a duration"},
 		"fault.yaml":       {"name: a\nfaults: [{no_such_fault: {}}]\nsteps: [{sale: 1}]\nexpect: {outcome: APPROVED}\n", ":2:11: unknown fault \"no_such_fault\""},
 		"card.yaml":        {"name: a\ncard: no-such-card\nsteps: [{insert: chip}]\nexpect: {outcome: APPROVED}\n", ":2:7: "},
-		"bomb.yaml":        {bomb.String(), ":11:6: want a mapping"},
+		"bomb.yaml":        {bomb.String(), ":4:30: too many aliases"},
 	}
 	for name, c := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(c.body), 0o644); err != nil {

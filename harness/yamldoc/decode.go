@@ -99,6 +99,30 @@ func (d *decoder) visit(n *yaml.Node) bool {
 	return true
 }
 
+// charge counts n's whole subtree, aliases expanded, against maxNodes
+// before n goes to an UnmarshalYAML method: such a method decodes with a
+// decoder of its own (DecodeNode), whose counts start again, so without
+// the charge an alias repeated a thousand times would get a fresh budget
+// each time.
+func (d *decoder) charge(n *yaml.Node) bool {
+	stack := []*yaml.Node{n}
+	for len(stack) > 0 {
+		top := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if top != n && !d.visit(top) {
+			return false
+		}
+		if top.Kind == yaml.AliasNode {
+			if top.Alias != nil {
+				stack = append(stack, top.Alias)
+			}
+			continue
+		}
+		stack = append(stack, top.Content...)
+	}
+	return true
+}
+
 func (d *decoder) decode(n *yaml.Node, rv reflect.Value) {
 	if len(d.errs) >= maxErrors || d.tooBig {
 		return
@@ -112,6 +136,9 @@ func (d *decoder) decode(n *yaml.Node, rv reflect.Value) {
 	}
 	before := len(d.errs)
 	if rv.CanAddr() && rv.Addr().Type().Implements(unmarshalerType) {
+		if !d.charge(n) {
+			return
+		}
 		u := rv.Addr().Interface().(yaml.Unmarshaler)
 		if err := u.UnmarshalYAML(n); err != nil {
 			d.addErr(n, err)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // bigDocs are files just under MaxFileSize, each the worst of its shape:
@@ -34,10 +36,7 @@ func bigDocs() map[string]string {
 // TestLargeFileBounds: every 4 MiB file is answered within 2 s and 200 MB
 // of allocation, whether refused or decoded.
 func TestLargeFileBounds(t *testing.T) {
-	limit := 2 * time.Second
-	if raceEnabled {
-		limit *= 10 // the race detector slows everything about tenfold
-	}
+	limit := 2 * time.Second * raceFactor
 	for name, doc := range bigDocs() {
 		t.Run(name, func(t *testing.T) {
 			data := []byte(doc)
@@ -91,5 +90,38 @@ func BenchmarkDecodeLarge(b *testing.B) {
 				_ = Decode("big.yaml", data, &v)
 			}
 		})
+	}
+}
+
+// wrapper decodes its node with a decoder of its own, as the UnmarshalYAML
+// methods of scenario steps and faults do.
+type wrapper struct{ Items []any }
+
+func (w *wrapper) UnmarshalYAML(n *yaml.Node) error { return DecodeNode(n, &w.Items) }
+
+// TestAliasBombThroughUnmarshalers: an alias repeated under types that
+// decode with their own decoder is bounded by the file's one budget.
+func TestAliasBombThroughUnmarshalers(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("anchors:\n  a: &a [x, x, x, x, x, x, x, x, x, x]\n")
+	prev := "a"
+	for _, name := range []string{"b", "c", "d"} {
+		b.WriteString("  " + name + ": &" + name + " [" + strings.Repeat("*"+prev+", ", 9) + "*" + prev + "]\n")
+		prev = name
+	}
+	b.WriteString("list:\n" + strings.Repeat("  - *"+prev+"\n", 900))
+	type doc struct {
+		Anchors map[string]wrapper `yaml:"anchors"`
+		List    []wrapper          `yaml:"list"`
+	}
+	start := time.Now()
+	var v doc
+	err := Decode("f.yaml", []byte(b.String()), &v)
+	took := time.Since(start)
+	if err == nil || !strings.Contains(err.Error(), "document too large") && !strings.Contains(err.Error(), "too many aliases") {
+		t.Errorf("got %.200v, want the node or alias bound", err)
+	}
+	if took > 2*time.Second*raceFactor {
+		t.Errorf("took %v", took)
 	}
 }
