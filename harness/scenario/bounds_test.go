@@ -63,6 +63,8 @@ func TestValuesThatCanNeverPass(t *testing.T) {
 		{"swipe false", head + "steps:\n  - swipe: false\nexpect: {outcome: APPROVED}\n", "f.yaml:4:12: swipe: want true"},
 		{"key name", head + "steps:\n  - key: menu\nexpect: {outcome: APPROVED}\n", "f.yaml:4:10: key: want enter"},
 		{"outcome also under never", head + "steps: [{sale: 1}]\nexpect:\n  never: [APPROVED]\n  outcome: APPROVED\n", "f.yaml:6:12: expect.outcome APPROVED is also listed under never"},
+		{"matrix outcome also under never", head + "steps: [{sale: 1}]\nmatrix:\n  - {amount: 2.00, outcome: DECLINED}\nexpect: {outcome: APPROVED, never: [DECLINED]}\n", "f.yaml:5:29: matrix outcome DECLINED is also listed under expect.never"},
+		{"unnamed field", head + "steps: [{sale: 1}]\nexpect:\n  outcome: APPROVED\n  fields: {\"\": fallback}\n", "f.yaml:6:11: fields: a RESULT field needs a name"},
 		{"label", head + "labels: [ok, \"a b\"]\nsteps: [{sale: 1}]\nexpect: {outcome: APPROVED}\n", "f.yaml:3:14: label \"a b\""},
 		{"no card for insert", "name: a\nsteps:\n  - sale: 1\n  - insert: chip\nexpect: {outcome: APPROVED}\n", "f.yaml:4:5: this step presents a card"},
 		{"no name", "card: visa-credit\nname: \"\"\nsteps: [{sale: 1}]\nexpect: {outcome: APPROVED}\n", "f.yaml:2:7: scenario needs a name"},

@@ -307,6 +307,11 @@ func (s *Scenario) Check(n *yaml.Node) error {
 			}
 		}
 	}
+	for i, v := range s.Matrix {
+		if v.Outcome != "" && slices.Contains(s.Expect.Never, v.Outcome) {
+			add(yamldoc.FindOr(yamldoc.Item(yamldoc.Find(n, "matrix"), i), "outcome"), "matrix outcome %s is also listed under expect.never", v.Outcome)
+		}
+	}
 	errs = append(errs, s.checkTiming(n))
 	return join(errs...)
 }
