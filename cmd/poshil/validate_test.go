@@ -44,7 +44,7 @@ func TestValidateBadValues(t *testing.T) {
 			}},
 		{name: "amount 99999999999.99", file: "s.yaml", body: head + "steps:\n  - sale: 99999999999.99\nexpect: {outcome: APPROVED}\n", want: ":4:11: amount 99999999999.99"},
 		{name: "YAML syntax at its line", file: "s.yaml", body: head + "steps:\n  - sale: 1\nexpect:\n  outcome: APPROVED\n  never: [DECLINED\n", want: ":7:3: YAML syntax"},
-		{name: "expect.host without an emulated host", file: "s.yaml", args: []string{"--bench", "real.yaml"}, body: head + "steps: [{sale: 1}]\nexpect:\n  outcome: APPROVED\n  host: {requests: 1}\n", want: ":6:9: expect.host needs a bench with an emulated host"},
+		{name: "expect.host without an emulated host", file: "s.yaml", args: []string{"--bench", "real.yaml"}, body: head + "steps: [{sale: 1}]\nexpect:\n  outcome: APPROVED\n  host: {requests: 1}\n", want: ":6:3: expect.host needs a bench with an emulated host"},
 		{name: "unknown card", file: "s.yaml", body: "name: a\ncard: no-such-card\nsteps: [{sale: 1}]\nexpect: {outcome: APPROVED}\n", want: ":2:7: "},
 		{name: "boot_timeout -1s", file: "b.yaml", body: bench("boot_timeout: 10s", "boot_timeout: -1s"), want: ":36:17: dut.boot_timeout -1s"},
 		{name: "nominal -3 V", file: "b.yaml", body: bench("nominal: 4.2V", "nominal: -3V"), want: ":33:12: power.nominal -3V"},

@@ -54,8 +54,9 @@ func Check(sc *scenario.Scenario, parts []fault.Part) error {
 			at(st.Line, st.Col, "insert needs a bench with a card emulator (card.emulator); this bench has real cards only")
 		}
 	}
-	if h := sc.Expect.Host; h != nil && !has(fault.PartHost) {
-		at(h.Line, h.Col, "expect.host needs a bench with an emulated host (host.emulated)")
+	if sc.Expect.Host != nil && !has(fault.PartHost) {
+		host := sc.Expect.At.Host
+		at(host.Line, host.Col, "expect.host needs a bench with an emulated host (host.emulated)")
 	}
 	return errors.Join(errs...)
 }

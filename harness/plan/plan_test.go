@@ -72,7 +72,7 @@ func TestCheckAtEachPlace(t *testing.T) {
 		"s.yaml:7:5: insert needs a bench with a card emulator",
 		"s.yaml:8:5: swipe needs a bench with an emulated magstripe reader",
 		"s.yaml:10:7: fault power_cut needs the bench's supply",
-		"s.yaml:13:9: expect.host needs a bench with an emulated host",
+		"s.yaml:13:3: expect.host needs a bench with an emulated host",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in\n%v", want, err)

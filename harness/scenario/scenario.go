@@ -110,14 +110,10 @@ type HostExpect struct {
 	// Within bounds the wait for expected reversals after the result
 	// (default 5s): a terminal may reverse after reporting.
 	Within time.Duration `yaml:"within"`
-
-	// Line and Col locate the host block in its file, for messages.
-	Line, Col int `yaml:"-"`
 }
 
-// Check remembers where the block is and bounds its values.
+// Check bounds the block's values.
 func (h *HostExpect) Check(n *yaml.Node) error {
-	h.Line, h.Col = n.Line, n.Column
 	return join(
 		notNegative(yamldoc.Find(n, "requests"), "requests", h.Requests),
 		notNegative(yamldoc.Find(n, "reversals"), "reversals", h.Reversals),
