@@ -10,18 +10,13 @@ import (
 )
 
 // Check refuses a listen address other machines can reach (a wildcard or
-// a non-loopback address) unless the bench sets expose: true.
+// a non-loopback address) unless the bench sets expose: true. An address
+// that does not parse is Bench.Check's to report.
 func (h *EmulatedHost) Check(n *yaml.Node) error {
-	if h.Listen == "" || h.Expose || LoopbackOnly(h.Listen) {
+	if h.Listen == "" || h.Expose || checkAddress(h.Listen, true) != nil || LoopbackOnly(h.Listen) {
 		return nil
 	}
-	at := n
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == "listen" {
-			at = n.Content[i+1]
-		}
-	}
-	return yamldoc.At(at, "host.emulated.listen %q is reachable from other machines: listen on 127.0.0.1, or set expose: true", h.Listen)
+	return yamldoc.At(yamldoc.FindOr(n, "listen"), "host.emulated.listen %q is reachable from other machines: listen on 127.0.0.1, or set expose: true", h.Listen)
 }
 
 // LoopbackOnly reports whether a listen address (host:port) stays on this
