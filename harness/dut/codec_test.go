@@ -149,8 +149,8 @@ func TestMatch(t *testing.T) {
 		{"> BOOT", "READY"},
 		{"xBOOT", ""},
 		{"CARD 4761739001010010 J SMITH", "DISPLAY pan=476173******0010 holder=J SMITH"},
-		{"CARD 4761739001010010=49122011010012300000 X", "DISPLAY pan=476173******0010=4912 holder=X"},
-		{"CARD %B4761739001010010^SMITH/J^4912201101001230? Y", "DISPLAY pan=%B476173******0010^SMITH/J^4912 holder=Y"},
+		{"CARD 4761739001010010=49122011010012300000 X", "DISPLAY pan=476173******0010=4912**************** holder=X"},
+		{"CARD %B4761739001010010^SMITH/J^4912201101001230? Y", "DISPLAY pan=%B476173******0010^*******^4912************? holder=Y"},
 		{"CARD x " + strings.Repeat("y", 300), "DISPLAY pan=x holder=" + strings.Repeat("y", 256)},
 		{"CODE APPROVED", "RESULT code=APPROVED"},
 		{"CODE approved", "RESULT unmapped=approved"},
@@ -176,10 +176,11 @@ func TestMasking(t *testing.T) {
 	}{
 		{"pan", "PAN 4761739001010010 OK", "PAN 476173******0010 OK"},
 		{"short numbers stay", "AUTH 123456 AMOUNT 1250", "AUTH 123456 AMOUNT 1250"},
-		{"track 2", ";4761739001010010=49122011010012300000?", "476173******0010=4912"},
-		{"track 2 hex form", "57 4761739001010010D4912201101001230", "57 476173******0010=4912"},
+		{"track 2", ";4761739001010010=49122011010012300000?", ";476173******0010=4912****************?"},
+		{"track 2 hex form", "57 4761739001010010D4912201101001230", "57 476173******0010D4912************"},
 		{"track 1", "%B4761739001010010^VISA ACQUIRER TEST/CARD 01^4912201101001230000000?",
-			"%B476173******0010^VISA ACQUIRER TEST/CARD 01^4912"},
+			"%B476173******0010^" + strings.Repeat("*", 26) + "^4912" + strings.Repeat("*", 18) + "?"},
+		{"aid", "SELECT A0000000031010 00A4040007A0000000041010", "SELECT A0000000031010 00A4040007A0000000041010"},
 	}
 	for _, tt := range tests {
 		if got := maskCardData(tt.in); got != tt.want {
@@ -192,7 +193,7 @@ func TestMasking(t *testing.T) {
 	if got := maskSent(ecr.Sale, "sale 1250 4761739001010010"); got != "sale 1250 476173******0010" {
 		t.Errorf("SALE line tapped as %q", got)
 	}
-	var s secrets
+	var s typedKeys
 	if got := s.mask("1234"); got != "1234" {
 		t.Errorf("no secrets yet, but %q", got)
 	}
@@ -206,7 +207,7 @@ func TestMasking(t *testing.T) {
 		"AMOUNT 1234 PIN 1234": "AMOUNT **** PIN ****",
 	} {
 		if got := s.mask(in); got != want {
-			t.Errorf("secrets.mask(%q) = %q, want %q", in, got, want)
+			t.Errorf("typedKeys.mask(%q) = %q, want %q", in, got, want)
 		}
 	}
 	for range 4 { // the ring forgets after four newer PINs

@@ -23,7 +23,7 @@ type core struct {
 	name  string // for errors: "dut shellterm (process)"
 	tapFn func(dir, line string)
 	tapMu sync.Mutex
-	sec   secrets
+	sec   typedKeys
 	write func(ctx context.Context, b []byte) error
 
 	ctx    context.Context // ends at Close; reading goroutines watch it

@@ -229,7 +229,7 @@ func (e APDUEntry) Summary() string {
 // CommandBytes is the masked C-APDU as bytes; withheld PIN data is
 // replaced by as many FF bytes, so lengths stay consistent.
 func (e APDUEntry) CommandBytes() []byte {
-	b, _ := hex.DecodeString(e.CAPDU)
+	b := maskedHex(e.CAPDU)
 	if e.Withheld == 0 {
 		return b
 	}
@@ -241,10 +241,17 @@ func (e APDUEntry) CommandBytes() []byte {
 // ResponseBytes is the masked R-APDU (data + status word) as bytes, or
 // nil when the card gave no answer.
 func (e APDUEntry) ResponseBytes() []byte {
-	b, _ := hex.DecodeString(e.RAPDU)
+	b := maskedHex(e.RAPDU)
 	if e.SW == "" {
 		return b
 	}
 	sw, _ := hex.DecodeString(e.SW)
 	return append(b, sw...)
+}
+
+// maskedHex decodes hex in which a scrub may have hidden digits ('*',
+// secrets.Mask): a hidden digit reads as F, as masked BCD does.
+func maskedHex(s string) []byte {
+	b, _ := hex.DecodeString(strings.ReplaceAll(s, "*", "F"))
+	return b
 }

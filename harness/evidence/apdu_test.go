@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 // hx decodes hex with spaces.
@@ -49,7 +50,7 @@ func TestDecodeAPDU(t *testing.T) {
 		{name: "read record masks pan and track 2", capdu: "00B2010C00", rapdu: recordHex + "9000",
 			command: "READ RECORD", detail: "SFI 1 record 1", sw: "9000", class: ClassOK,
 			responseHas: []string{"57 Track 2 Equivalent Data: 476173******0010=4912", "5A Application PAN: 476173******0010",
-				"5F20 Cardholder Name: \"VISA TEST 1\"", "5F24 Application Expiration Date: 2049-12-31", "9F1F Track 1 Discretionary Data: [withheld: 4 bytes]"}},
+				"5F20 Cardholder Name: [withheld: 11 bytes]", "5F24 Application Expiration Date: 2049-12-31", "9F1F Track 1 Discretionary Data: [withheld: 4 bytes]"}},
 		{name: "verify wrong pin", capdu: "0020008008241234FFFFFFFFFF", rapdu: "63C2",
 			command: "VERIFY", detail: "plaintext PIN " + PINWithheld, sw: "63C2", status: "wrong PIN, 2 tries left", class: ClassError,
 			capduWant: "0020008008", withheld: 8},
@@ -134,21 +135,24 @@ func TestNoSecretsInEntries(t *testing.T) {
 	}
 }
 
-func TestMaskPANs(t *testing.T) {
+// TestTimelineText: free text in evidence masks PANs (secrets.MaskText)
+// and keeps AIDs and APDU headers whole, so Visa and Mastercard differ.
+func TestTimelineText(t *testing.T) {
+	start := time.Now()
 	tests := map[string]string{
 		"pan=4761739001010010 ok":         "pan=476173******0010 ok",
-		"5413330089010434":                "541333******0434",
-		"13 digits 1234567890123":         "13 digits 123456***0123",
-		"19 digits 1234567890123456789":   "19 digits 123456*********6789",
-		"short 123456789012":              "short 123456789012",
+		"pan 5413 3300 8901 0434":         "pan 5413 33** **** 0434",
+		"SELECT A0000000031010":           "SELECT A0000000031010",
+		"SELECT A0000000041010":           "SELECT A0000000041010",
+		"C-APDU 00A4040007A0000000041010": "C-APDU 00A4040007A0000000041010",
 		"stan=000123 amount=1250":         "stan=000123 amount=1250",
 		"20 digits 12345678901234567890":  "20 digits 12345678901234567890",
 		"":                                "",
-		"t2 4761739001010010=49122011234": "t2 476173******0010=49122011234",
+		"t2 4761739001010010=49122011234": "t2 476173******0010=4912*******",
 	}
 	for in, want := range tests {
-		if got := MaskPANs(in); got != want {
-			t.Errorf("MaskPANs(%q) = %q, want %q", in, got, want)
+		if got := NewTimelineEntry(start, start, "card", "event", in).Text; got != want {
+			t.Errorf("NewTimelineEntry(%q).Text = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -237,4 +241,16 @@ func FuzzParseTLV(f *testing.F) {
 			_ = FormatTLV(fields)
 		}
 	})
+}
+
+// TestBytesOfScrubbedHex: an entry whose hex a record scrub masked ('*')
+// still gives bytes of the same length, hidden nibbles as F.
+func TestBytesOfScrubbedHex(t *testing.T) {
+	e := APDUEntry{CAPDU: "80CA9F17**", RAPDU: "5A08476173******0010", SW: "9000"}
+	if got := hex.EncodeToString(e.CommandBytes()); got != "80ca9f17ff" {
+		t.Errorf("CommandBytes = %s", got)
+	}
+	if got := hex.EncodeToString(e.ResponseBytes()); got != "5a08476173ffffff00109000" {
+		t.Errorf("ResponseBytes = %s", got)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/poshil/poshil/drivers/vpcd"
+	"github.com/poshil/poshil/harness/secrets"
 )
 
 // MaxAPDUs bounds an APDULog: a DUT looping on the card cannot fill the
@@ -37,7 +38,7 @@ func (l *APDULog) Add(at time.Time, took time.Duration, capdu, rapdu []byte, err
 	e := l.dec.Decode(capdu, rapdu)
 	e.At, e.Took = at.Sub(l.start), took
 	if err != nil {
-		e.Error = joinErr(e.Error, MaskPANs(err.Error()))
+		e.Error = joinErr(e.Error, secrets.MaskText(err.Error()))
 		e.Class = ClassError
 	} else if rapdu == nil {
 		e.Error = joinErr(e.Error, "no answer")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/poshil/poshil/fixtures/acquirer"
 	"github.com/poshil/poshil/harness/outcome"
+	"github.com/poshil/poshil/harness/secrets"
 )
 
 // Directions of a host message, seen from the terminal.
@@ -71,7 +72,7 @@ func HostEntryOf(r acquirer.Record, start time.Time) HostEntry {
 		e.Dir = FromHost
 	}
 	if r.Err != nil {
-		e.Error = MaskPANs(r.Err.Error())
+		e.Error = secrets.MaskText(r.Err.Error())
 	}
 	t := r.Txn
 	if t == nil {
@@ -96,7 +97,7 @@ func hostFields(t *acquirer.Txn) []HostField {
 			out = append(out, HostField{ID: id, Name: FieldName(id), Value: v, Note: note})
 		}
 	}
-	add(2, MaskPAN(t.PAN), "")
+	add(2, secrets.MaskPAN(t.PAN), "")
 	add(3, t.ProcessingCode, "")
 	if t.Amount != 0 {
 		add(4, fmt.Sprintf("%012d", t.Amount), fmt.Sprintf("%d.%02d", t.Amount/100, t.Amount%100))

@@ -5,54 +5,18 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/poshil/poshil/fixtures/acquirer"
+	"github.com/poshil/poshil/harness/secrets"
 )
 
 // PINWithheld replaces PIN data (a VERIFY's PIN block, ISO 8583 field 52,
 // EMV tag 99) wherever evidence would show it.
 const PINWithheld = "[PIN block withheld]"
 
-// MaskPAN masks one PAN to its first 6 and last 4 digits (last 4 only for
-// 10 digits or fewer), as acquirer.MaskPAN does.
-func MaskPAN(pan string) string { return acquirer.MaskPAN(pan) }
-
-// MaskPANs masks every run of 13 to 19 decimal digits in free text to its
-// first 6 and last 4 digits, Luhn-valid or not. Runs longer than 19 digits
-// are left alone (they are not card numbers: timestamps, hex dumps).
-func MaskPANs(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	start := -1
-	flush := func(end int) {
-		if start < 0 {
-			return
-		}
-		run := s[start:end]
-		if len(run) >= 13 && len(run) <= 19 {
-			run = MaskPAN(run)
-		}
-		b.WriteString(run)
-		start = -1
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			if start < 0 {
-				start = i
-			}
-			continue
-		}
-		flush(i)
-		b.WriteByte(s[i])
-	}
-	flush(len(s))
-	return b.String()
-}
-
 // MaskBytes returns a copy of b, same length, in which anything that may
 // be a card number is masked: runs of 13 or more ASCII digits (middle
 // digits become '*') and runs of 13 or more BCD digit nibbles (middle
-// nibbles become F), first 6 and last 4 kept. Unlike MaskPANs it masks
-// runs longer than 19 too: in raw bytes a PAN often sits next to other
+// nibbles become F), first 6 and last 4 kept. Unlike secrets.MaskText it
+// masks any run (no Luhn check), and runs longer than 19 too: in raw bytes a PAN often sits next to other
 // digits (a BCD length, an amount). It is the fallback for data that is
 // neither BER-TLV nor built from a known data object list. Printable text
 // gets the ASCII scan only.
@@ -141,7 +105,7 @@ func maskedBCDPAN(v []byte) (text string, masked []byte) {
 	if !isDigits(pan) {
 		return withheldText(len(v)), fill(len(v))
 	}
-	m := MaskPAN(pan)
+	m := secrets.MaskPAN(pan)
 	return m, fromNibbles(strings.ReplaceAll(m, "*", "F") + n[len(pan):])
 }
 
@@ -155,7 +119,7 @@ func maskedTrack2(v []byte) (text string, masked []byte) {
 	if sep <= 0 || !isDigits(n[:sep]) {
 		return withheldText(len(v)), fill(len(v))
 	}
-	pan := MaskPAN(n[:sep])
+	pan := secrets.MaskPAN(n[:sep])
 	exp := ""
 	if len(n) >= sep+5 && isDigits(n[sep+1:sep+5]) {
 		exp = n[sep+1 : sep+5]
@@ -176,7 +140,7 @@ func maskTrack2Text(t string) string {
 	if len(t) >= sep+5 {
 		exp = t[sep+1 : sep+5]
 	}
-	return MaskPAN(t[:sep]) + "=" + exp
+	return secrets.MaskPAN(t[:sep]) + "=" + exp
 }
 
 func withheldText(n int) string {

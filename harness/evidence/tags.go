@@ -18,7 +18,7 @@ const (
 	fmtTime                   // n6 hhmmss
 	fmtPAN                    // cn: PAN, masked first 6 / last 4
 	fmtTrack2                 // track 2 equivalent: masked PAN = expiry
-	fmtWithheld               // track 1 / discretionary data: never shown
+	fmtWithheld               // track 1, discretionary data, cardholder name: never shown
 	fmtPIN                    // PIN data: never shown
 	fmtDOL                    // data object list: tag and length pairs
 	fmtAFL                    // application file locator
@@ -39,7 +39,7 @@ var tags = map[string]tag{
 	"56":   {"Track 1 Data", fmtWithheld},
 	"57":   {"Track 2 Equivalent Data", fmtTrack2},
 	"5A":   {"Application PAN", fmtPAN},
-	"5F20": {"Cardholder Name", fmtText},
+	"5F20": {"Cardholder Name", fmtWithheld},
 	"5F24": {"Application Expiration Date", fmtDate},
 	"5F25": {"Application Effective Date", fmtDate},
 	"5F28": {"Issuer Country Code", fmtNumeric},
@@ -91,7 +91,7 @@ var tags = map[string]tag{
 	"9F07": {"Application Usage Control", fmtBinary},
 	"9F08": {"Application Version Number (card)", fmtBinary},
 	"9F09": {"Application Version Number (terminal)", fmtBinary},
-	"9F0B": {"Cardholder Name Extended", fmtText},
+	"9F0B": {"Cardholder Name Extended", fmtWithheld},
 	"9F0D": {"Issuer Action Code - Default", fmtBinary},
 	"9F0E": {"Issuer Action Code - Denial", fmtBinary},
 	"9F0F": {"Issuer Action Code - Online", fmtBinary},

@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/poshil/poshil/harness/secrets"
 )
 
 // Sources of timeline entries: which part of the bench something happened
@@ -35,9 +37,9 @@ type TimelineEntry struct {
 }
 
 // NewTimelineEntry builds an entry at t relative to start with text
-// masked by MaskPANs.
+// masked by secrets.MaskText.
 func NewTimelineEntry(start, t time.Time, source, kind, text string) TimelineEntry {
-	return TimelineEntry{At: t.Sub(start), Source: source, Kind: kind, Text: MaskPANs(text)}
+	return TimelineEntry{At: t.Sub(start), Source: source, Kind: kind, Text: secrets.MaskText(text)}
 }
 
 // SortTimeline orders entries by time, keeping the order of equal times.

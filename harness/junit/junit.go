@@ -51,11 +51,14 @@ type problemEl struct {
 	Body    string `xml:",chardata"`
 }
 
-// Write writes results as one JUnit test suite named suite.
+// Write writes results as one JUnit test suite named suite. Each result
+// is scrubbed first with its own secrets (Result.Secrets), in place.
 func Write(w io.Writer, suite string, rs []verdict.Result) error {
 	s := suiteEl{Name: suite, Tests: len(rs)}
 	var total time.Duration
-	for i, r := range rs {
+	for i := range rs {
+		rs[i].Secrets.Walk(&rs[i])
+		r := rs[i]
 		if i == 0 {
 			s.Timestamp = r.Started.UTC().Format(time.RFC3339)
 		}

@@ -14,7 +14,7 @@ func TestWriteFileModeFollowsUmask(t *testing.T) {
 	old := syscall.Umask(0o002)
 	defer syscall.Umask(old)
 	p := filepath.Join(t.TempDir(), "pcap", "a.pcapng")
-	if err := WriteFile(p, time.Now(), nil, nil); err != nil {
+	if err := WriteFile(p, time.Now(), nil, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	st, err := os.Stat(p)

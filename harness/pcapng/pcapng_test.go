@@ -80,7 +80,7 @@ func readBlocks(t *testing.T, b []byte) []block {
 func TestWriteTraceStructure(t *testing.T) {
 	start, apdus, host := trace(t)
 	var buf bytes.Buffer
-	if err := pcapng.WriteTrace(&buf, start, apdus, host); err != nil {
+	if err := pcapng.WriteTrace(&buf, start, apdus, host, nil); err != nil {
 		t.Fatal(err)
 	}
 	blocks := readBlocks(t, buf.Bytes())
@@ -123,7 +123,7 @@ func TestWriteTraceStructure(t *testing.T) {
 func TestNoSecretsInPcap(t *testing.T) {
 	start, apdus, host := trace(t)
 	var buf bytes.Buffer
-	if err := pcapng.WriteTrace(&buf, start, apdus, host); err != nil {
+	if err := pcapng.WriteTrace(&buf, start, apdus, host, nil); err != nil {
 		t.Fatal(err)
 	}
 	b := buf.Bytes()
@@ -168,10 +168,10 @@ func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full")
 
 func TestWriteErrors(t *testing.T) {
 	start, apdus, host := trace(t)
-	if err := pcapng.WriteTrace(failWriter{}, start, apdus, host); !errors.Is(err, pcapng.ErrWrite) {
+	if err := pcapng.WriteTrace(failWriter{}, start, apdus, host, nil); !errors.Is(err, pcapng.ErrWrite) {
 		t.Errorf("error %v, want ErrWrite", err)
 	}
-	err := pcapng.WriteFile(filepath.Join(t.TempDir(), "missing", "\x00bad", "t.pcapng"), start, apdus, host)
+	err := pcapng.WriteFile(filepath.Join(t.TempDir(), "missing", "\x00bad", "t.pcapng"), start, apdus, host, nil)
 	if !errors.Is(err, pcapng.ErrWrite) || !strings.Contains(err.Error(), "t.pcapng") {
 		t.Errorf("error %v, want ErrWrite naming the file", err)
 	}
@@ -194,7 +194,7 @@ func TestTshark(t *testing.T) {
 	}
 	start, apdus, host := trace(t)
 	path := filepath.Join(t.TempDir(), "trace.pcapng")
-	if err := pcapng.WriteFile(path, start, apdus, host); err != nil {
+	if err := pcapng.WriteFile(path, start, apdus, host, nil); err != nil {
 		t.Fatal(err)
 	}
 	// One run (tshark starts slowly): summaries (-P) and details (-V), no

@@ -11,6 +11,7 @@ import (
 
 	"github.com/poshil/poshil/harness/evidence"
 	"github.com/poshil/poshil/harness/outfile"
+	"github.com/poshil/poshil/harness/secrets"
 )
 
 // App names poshil as the writer in the section header.
@@ -32,7 +33,11 @@ type packet struct {
 // responses inbound) and "host"
 // (Ethernet; ISO 8583 over TCP, the terminal on port 40000+connection,
 // the host on 8583, each message with its 2-byte length prefix).
-func WriteTrace(w io.Writer, start time.Time, apdus []evidence.APDUEntry, host []evidence.HostEntry) error {
+//
+// Every payload and comment is scrubbed with sc (the run's secrets; nil:
+// unknown card data only) before it is framed, so a secret the entries
+// still held never reaches the file, in text nor in BCD.
+func WriteTrace(w io.Writer, start time.Time, apdus []evidence.APDUEntry, host []evidence.HostEntry, sc *secrets.Scrubber) error {
 	bw := bufio.NewWriter(w)
 	pw, err := NewWriter(bw, App)
 	if err != nil {
@@ -44,18 +49,18 @@ func WriteTrace(w io.Writer, start time.Time, apdus []evidence.APDUEntry, host [
 		if err != nil {
 			return err
 		}
-		pkts = append(pkts, apduPackets(id, start, apdus)...)
+		pkts = append(pkts, apduPackets(id, start, apdus, sc)...)
 	}
 	if len(host) > 0 {
 		id, err := pw.AddInterface(LinkTypeEthernet, "host", fmt.Sprintf("ISO 8583 between the terminal and the acquirer host (tcp port %d), synthetic framing", HostPort))
 		if err != nil {
 			return err
 		}
-		pkts = append(pkts, hostPackets(id, start, host)...)
+		pkts = append(pkts, hostPackets(id, start, host, sc)...)
 	}
 	sort.SliceStable(pkts, func(i, j int) bool { return pkts[i].ts.Before(pkts[j].ts) })
 	for _, p := range pkts {
-		if err := pw.WritePacket(p.iface, p.ts, p.data, p.dir, p.comment); err != nil {
+		if err := pw.WritePacket(p.iface, p.ts, p.data, p.dir, sc.String(p.comment)); err != nil {
 			return err
 		}
 	}
@@ -67,8 +72,8 @@ func WriteTrace(w io.Writer, start time.Time, apdus []evidence.APDUEntry, host [
 
 // WriteFile writes the trace to path (directories made as needed),
 // atomically, mode 0666 less the umask.
-func WriteFile(path string, start time.Time, apdus []evidence.APDUEntry, host []evidence.HostEntry) error {
-	err := outfile.Write(path, func(w io.Writer) error { return WriteTrace(w, start, apdus, host) })
+func WriteFile(path string, start time.Time, apdus []evidence.APDUEntry, host []evidence.HostEntry, sc *secrets.Scrubber) error {
+	err := outfile.Write(path, func(w io.Writer) error { return WriteTrace(w, start, apdus, host, sc) })
 	if err != nil && !errors.Is(err, ErrWrite) {
 		return fmt.Errorf("%w: %s: %w", ErrWrite, path, err)
 	}
@@ -78,10 +83,10 @@ func WriteFile(path string, start time.Time, apdus []evidence.APDUEntry, host []
 	return nil
 }
 
-func apduPackets(iface int, start time.Time, apdus []evidence.APDUEntry) []packet {
+func apduPackets(iface int, start time.Time, apdus []evidence.APDUEntry, sc *secrets.Scrubber) []packet {
 	var out []packet
 	for _, e := range apdus {
-		cmd := e.CommandBytes()
+		cmd := sc.Bytes(e.CommandBytes())
 		if len(cmd) == 0 {
 			continue // a "dropped" marker, no command
 		}
@@ -91,7 +96,7 @@ func apduPackets(iface int, start time.Time, apdus []evidence.APDUEntry) []packe
 			comment += fmt.Sprintf("; %d data bytes withheld, written as FF", e.Withheld)
 		}
 		out = append(out, packet{ts: at, iface: iface, data: ExportedPDU("iso7816", cmd), dir: DirOutbound, comment: comment})
-		if r := e.ResponseBytes(); len(r) > 0 {
+		if r := sc.Bytes(e.ResponseBytes()); len(r) > 0 {
 			c := e.Status
 			if e.Error != "" {
 				c = e.Error
@@ -102,7 +107,7 @@ func apduPackets(iface int, start time.Time, apdus []evidence.APDUEntry) []packe
 	return out
 }
 
-func hostPackets(iface int, start time.Time, host []evidence.HostEntry) []packet {
+func hostPackets(iface int, start time.Time, host []evidence.HostEntry, sc *secrets.Scrubber) []packet {
 	flows := map[int]*flow{}
 	var out []packet
 	for _, e := range host {
@@ -134,6 +139,7 @@ func hostPackets(iface int, start time.Time, host []evidence.HostEntry) []packet
 			out = append(out, packet{ts: ts, iface: iface, data: f.segment(toHost, tcpACK, nil), comment: comment})
 			continue
 		}
+		msg = sc.Bytes(msg)
 		payload := binary.BigEndian.AppendUint16(nil, uint16(len(msg)))
 		payload = append(payload, msg...)
 		out = append(out, packet{ts: ts, iface: iface, data: f.segment(toHost, tcpPSH|tcpACK, payload), comment: comment})

@@ -60,7 +60,10 @@ var classes = []verdict.Class{verdict.Fail, verdict.BenchError, verdict.Invalid,
 // WriteHTML renders r as one self-contained HTML page (inline CSS and
 // JavaScript, no external URL, a Content-Security-Policy that forbids
 // loading any) to w. Every value is escaped by html/template.
+//
+// r is scrubbed first (Scrub).
 func WriteHTML(w io.Writer, r Record) error {
+	Scrub(&r)
 	d := pageData{Run: r.Run, Total: len(r.Results)}
 	if !r.Run.Started.IsZero() && r.Run.Finished.After(r.Run.Started) {
 		d.Duration = r.Run.Finished.Sub(r.Run.Started)

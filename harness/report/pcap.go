@@ -16,7 +16,11 @@ const PcapDir = "pcap"
 // under outDir/pcap/ (one file per scenario that has any) and sets the
 // result's Evidence.Pcap to the path relative to outDir, so the HTML
 // report links it. Every file is attempted; the errors are joined.
+//
+// r is scrubbed first (Scrub), and each trace's bytes with its result's
+// secrets.
 func WritePcaps(outDir string, r *Record) error {
+	Scrub(r)
 	var errs []error
 	for i := range r.Results {
 		res := &r.Results[i]
@@ -25,7 +29,7 @@ func WritePcaps(outDir string, r *Record) error {
 			continue
 		}
 		rel := filepath.Join(PcapDir, fmt.Sprintf("%03d-%s.pcapng", i+1, slug(res.Scenario)))
-		if err := pcapng.WriteFile(filepath.Join(outDir, rel), res.Started, ev.APDUs, ev.Host); err != nil {
+		if err := pcapng.WriteFile(filepath.Join(outDir, rel), res.Started, ev.APDUs, ev.Host, res.Secrets); err != nil {
 			errs = append(errs, err)
 			continue
 		}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/poshil/poshil/harness/outfile"
+	"github.com/poshil/poshil/harness/secrets"
 	"github.com/poshil/poshil/harness/verdict"
 )
 
@@ -123,9 +124,20 @@ func ReadFile(path string) (Record, error) {
 	return Parse(path, data)
 }
 
+// Scrub masks r in place, last thing before any output is written: each
+// result with the secrets its run put on the bench (Result.Secrets), and
+// unknown card data everywhere (secrets.MaskText).
+func Scrub(r *Record) {
+	(*secrets.Scrubber)(nil).Walk(&r.Run)
+	for i := range r.Results {
+		r.Results[i].Secrets.Walk(&r.Results[i])
+	}
+}
+
 // WriteFile writes r as indented JSON to path, through a temporary file so
-// a reader never sees half a record.
+// a reader never sees half a record. r is scrubbed first (Scrub).
 func WriteFile(path string, r Record) error {
+	Scrub(&r)
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrWrite, path, err)

@@ -84,7 +84,7 @@ func (r *Rig) RunWith(ctx context.Context, sc *scenario.Scenario, dutArgs []stri
 		ev.Faults = ru.faults
 		ru.faultMu.Unlock()
 		if ru.dut != nil {
-			ev.DUTLog = evidence.MaskPANs(ru.dut.out.String())
+			ev.DUTLog = ru.rec.scrub.String(ru.dut.out.String())
 		}
 		if o, ok := ru.finalResultIfAny(); ok && !ru.firstAt.IsZero() {
 			ev.Measurements = append(ev.Measurements, evidence.Millis("time_to_result_ms", o.at.Sub(ru.firstAt), sc.Expect.Within))
@@ -99,6 +99,7 @@ func (r *Rig) RunWith(ctx context.Context, sc *scenario.Scenario, dutArgs []stri
 				ev.Transcript = ru.rec.snapshot()
 			}
 		}
+		res.Secrets = ru.rec.scrub
 	}()
 	if err := r.CheckScenario(sc); err != nil {
 		res.Class, res.Reason = verdict.Invalid, err.Error()
@@ -106,6 +107,7 @@ func (r *Rig) RunWith(ctx context.Context, sc *scenario.Scenario, dutArgs []stri
 	}
 	if sc.Card.Name != "" {
 		ru.profile, _ = cards.Lookup(sc.Card.Name)
+		ru.rec.scrub = runSecrets(ru.profile)
 	}
 	tctx, cancelT := context.WithTimeout(ctx, sc.Timeout)
 	defer cancelT()

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/poshil/poshil/drivers/ecr"
-	"github.com/poshil/poshil/harness/evidence"
 	"github.com/poshil/poshil/harness/oracle"
+	"github.com/poshil/poshil/harness/secrets"
 	"github.com/poshil/poshil/harness/verdict"
 	"github.com/poshil/poshil/harness/yamldoc"
 )
@@ -206,7 +206,7 @@ func describe(m ecr.Message) string {
 		if m.Kind == ecr.Key && f.Key == "keys" {
 			v = maskKeys(v)
 		}
-		fmt.Fprintf(&b, " %s=%s", f.Key, evidence.MaskPANs(v))
+		fmt.Fprintf(&b, " %s=%s", f.Key, secrets.MaskText(v))
 	}
 	return b.String()
 }
@@ -228,6 +228,9 @@ type recorder struct {
 	start time.Time
 	lines []verdict.Line
 	live  func(verdict.Line)
+	// scrub masks every line: the run's card secrets (set before the
+	// scenario starts), unknown card data.
+	scrub *secrets.Scrubber
 }
 
 func newRecorder() *recorder { return &recorder{start: time.Now()} }
@@ -239,7 +242,7 @@ func (r *recorder) add(source, text string) { r.addAt(time.Now(), source, text) 
 func (r *recorder) addAt(t time.Time, source, text string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	l := verdict.Line{At: t.Sub(r.start), Source: source, Text: evidence.MaskPANs(text)}
+	l := verdict.Line{At: t.Sub(r.start), Source: source, Text: r.scrub.String(text)}
 	i := len(r.lines)
 	for i > 0 && r.lines[i-1].At > l.At {
 		i--

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/poshil/poshil/harness/evidence"
+	"github.com/poshil/poshil/harness/secrets"
 )
 
 // Class is a scenario's verdict.
@@ -57,6 +58,11 @@ type Result struct {
 	Outcome string `json:"outcome,omitempty"`
 	// Evidence is the scenario's record (transcript, APDUs, host messages).
 	Evidence *Evidence `json:"evidence,omitempty"`
+	// Secrets knows the secrets the scenario put on the bench; every output
+	// made from the result (junit.xml, record.json, report.html, pcapng)
+	// is scrubbed with it last. Never written; nil for a result read back
+	// from a record (unknown card data is still masked).
+	Secrets *secrets.Scrubber `json:"-"`
 }
 
 // Evidence is what a scenario leaves behind. Card data is masked before it
