@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# leakterm: a careless terminal for poshil's own end-to-end test of the
+# secrets policy (cmd/poshil/secrets_test.go). It is shellterm
+# (docs/examples/shellterm) plus debug output a real firmware should never
+# print: after selecting the application it reads SFI 1 record 1 and prints
+# the card's PAN plain, grouped, as hex bytes and as the track 2 equivalent
+# data (BCD nibbles, 'D' separator, F padding), the cardholder name, and it
+# echoes every PIN it is given. poshil must keep all of it out of out/.
+
+set -u
+
+READER=${SHELLTERM_READER:-${1:-0}}
+CARD_WAIT=${SHELLTERM_CARD_WAIT:-15}
+PIN_WAIT=${SHELLTERM_PIN_WAIT:-30}
+APDU_TIMEOUT=${SHELLTERM_APDU_TIMEOUT:-5}
+SELECT_PPSE=00:A4:04:00:0E:32:50:41:59:2E:53:59:53:2E:44:44:46:30:31:00
+
+LAST_RESULT=NONE
+
+say() { printf '%s\n' "$*"; }
+
+# card_tool ARGS...: opensc-tool on our reader, bounded, its output (which
+# may hold a PIN block) kept in $OUT and never printed.
+card_tool() {
+	OUT=$(timeout "$APDU_TIMEOUT" opensc-tool -r "$READER" -c default "$@" </dev/null 2>&1)
+}
+
+# last_sw: the status word of the last APDU in $OUT, e.g. 9000, or "".
+last_sw() {
+	printf '%s\n' "$OUT" | sed -n 's/^Received (SW1=0x\(..\), SW2=0x\(..\)).*/\1\2/p' | tail -n 1 | tr a-f A-F
+}
+
+# result CODE [TEXT...]: the final outcome of a sale.
+result() {
+	LAST_RESULT="$*"
+	say "RESULT $*"
+}
+
+# wait_card: until a card is in the reader (0), the sale is cancelled (1)
+# or CARD_WAIT passes (2).
+wait_card() {
+	local deadline=$((SECONDS + CARD_WAIT)) cmd
+	while ((SECONDS < deadline)); do
+		if timeout "$APDU_TIMEOUT" opensc-tool -r "$READER" -a </dev/null >/dev/null 2>&1; then
+			return 0 # a card answers (even a mute one: its ATR is empty)
+		fi
+		if read -r -t 0.2 cmd && [[ $cmd == cancel ]]; then
+			return 1
+		fi
+	done
+	return 2
+}
+
+# first_aid: the first application (tag 4F) of the PPSE answer in $OUT, as
+# colon-separated hex, or "".
+first_aid() {
+	local hex i n
+	hex=$(printf '%s\n' "$OUT" | sed -n '/^Received/,$p' | tail -n +2 | cut -c1-48)
+	read -r -a b <<<"$(printf '%s' "$hex" | tr '\n' ' ')"
+	for ((i = 0; i + 1 < ${#b[@]}; i++)); do
+		if [[ ${b[i]} == 4F ]]; then
+			n=$((16#${b[i + 1]}))
+			if ((n >= 5 && n <= 16 && i + 1 + n < ${#b[@]})); then
+				local IFS=:
+				printf '%s' "${b[*]:i+2:n}"
+				return
+			fi
+		fi
+	done
+}
+
+# pin_block DIGITS: ISO 9564 format 2 (2N PIN F...), colon-separated hex.
+pin_block() {
+	local nib out i
+	nib=$(printf '2%X%s' "${#1}" "$1")
+	while ((${#nib} < 16)); do nib+=F; done
+	out=${nib:0:2}
+	for ((i = 2; i < 16; i += 2)); do out+=:${nib:i:2}; done
+	printf '%s' "$out"
+}
+
+# last_data: the data bytes of the last answer in $OUT, upper-case hex,
+# one space between bytes.
+last_data() {
+	printf '%s\n' "$OUT" | awk '/^Received/ {buf = ""; on = 1; next} /^Sending/ {on = 0} on {buf = buf " " substr($0, 1, 48)} END {print buf}' |
+		tr -s ' ' | sed 's/^ //; s/ $//' | tr a-f A-F
+}
+
+# leak_card AID: read SFI 1 record 1 (track 2 equivalent data, name) and
+# print the PAN in four forms and the name.
+leak_card() {
+	local aid=$1 b i n t2="" name="" pan hex=""
+	card_tool -s "00:A4:04:00:$(printf '%02X' $(((${#aid} + 1) / 3))):$aid:00" -s "00:B2:01:0C:00"
+	read -r -a b <<<"$(last_data)"
+	for ((i = 0; i + 1 < ${#b[@]}; i++)); do
+		if [[ ${b[i]} == 57 && -z $t2 ]]; then
+			n=$((16#${b[i + 1]}))
+			t2=$(printf '%s' "${b[@]:i+2:n}")
+		fi
+		if [[ ${b[i]} == 5F && ${b[i + 1]} == 20 && -z $name ]]; then
+			n=$((16#${b[i + 2]}))
+			name=$(printf '%s' "${b[@]:i+3:n}" | sed 's/../\\x&/g')
+			name=$(printf "$name")
+		fi
+	done
+	pan=${t2%%D*}
+	for ((i = 0; i < ${#pan}; i += 2)); do hex+="${hex:+ }${pan:i:2}"; done
+	say "DEBUG PAN $pan"
+	say "DEBUG GROUPED ${pan:0:4} ${pan:4:4} ${pan:8:4} ${pan:12}"
+	say "DEBUG HEX $hex"
+	say "DEBUG TRACK2EQ $t2"
+	say "DEBUG NAME $name"
+}
+
+sale() {
+	local amount=$1 ref=${2:-} refText="" aid sw pin tries
+	[[ -n $ref ]] && refText=" REF $ref"
+	if ! [[ $amount =~ ^[0-9]+$ ]]; then
+		say "ERR BAD AMOUNT"
+		return
+	fi
+	say "AMOUNT $((10#$amount / 100)).$(printf '%02d' $((10#$amount % 100)))"
+	say "PLEASE INSERT CARD"
+	wait_card
+	case $? in
+	1) result "CANCEL$refText"; return ;;
+	2) result "TIMEOUT$refText"; return ;;
+	esac
+	say "READING CARD"
+	card_tool -s "$SELECT_PPSE"
+	sw=$(last_sw)
+	case $sw in
+	9000) ;;
+	6A82) result "NO_APP$refText"; return ;;
+	6A81) result "BLOCKED$refText"; return ;;
+	*) # no ATR, mute card, error status: say why, then the outcome
+		say "CHIP: $(printf '%s\n' "$OUT" | grep -v '^Sending' | head -n 1)"
+		result "ERR_CHIP$refText"
+		return
+		;;
+	esac
+	aid=$(first_aid)
+	if [[ -z $aid ]]; then
+		result "NO_APP$refText"
+		return
+	fi
+	leak_card "$aid"
+	while :; do
+		say "ENTER PIN"
+		if ! read -r -t "$PIN_WAIT" pin; then
+			result "TIMEOUT$refText"
+			return
+		fi
+		if [[ $pin == cancel ]]; then
+			result "CANCEL$refText"
+			return
+		fi
+		say "ECHO $pin"
+		if ! [[ $pin =~ ^[0-9]{4,12}$ ]]; then
+			say "PIN MUST BE 4 TO 12 DIGITS"
+			continue
+		fi
+		card_tool -s "00:A4:04:00:$(printf '%02X' $(((${#aid} + 1) / 3))):$aid:00" -s "00:20:00:80:08:$(pin_block "$pin")"
+		sw=$(last_sw)
+		pin="" OUT="" # OUT held the PIN block: only the status word is kept
+		case $sw in
+		9000) break ;;
+		63C0 | 6983) result "PIN_BLOCKED TRIES 0$refText"; return ;;
+		63C?)
+			tries=$((16#${sw:3:1}))
+			say "WRONG PIN, $tries TRIES LEFT"
+			;;
+		*) result "ERR_CHIP$refText"; return ;;
+		esac
+	done
+	say "PIN OK"
+	result "OK AUTH $(printf '%06d' $(((RANDOM * 32768 + RANDOM) % 1000000)))$refText"
+}
+
+say "LEAKTERM 1.0 READY"
+while IFS= read -r line; do
+	read -r -a words <<<"$line"
+	case ${words[0]:-} in
+	sale) sale "${words[1]:-}" "${words[2]:-}" ;;
+	last) say "LAST $LAST_RESULT" ;;
+	status) say "READY" ;;
+	cancel | "") ;; # nothing to cancel
+	*) say "ERR UNKNOWN COMMAND" ;;
+	esac
+done
