@@ -77,8 +77,7 @@ func maskWindows(b []byte) {
 		}
 		groups, end := digitGroups(b, i)
 		if end < len(b) && isWord(b[end]) {
-			i = end // the number runs into a hex string or a word
-			continue
+			groups = groups[:len(groups)-1] // the last group runs into a hex string or a word
 		}
 		maskGroups(b, groups)
 		i = end
