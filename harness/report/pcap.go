@@ -16,11 +16,8 @@ const PcapDir = "pcap"
 // under outDir/pcap/ (one file per scenario that has any) and sets the
 // result's Evidence.Pcap to the path relative to outDir, so the HTML
 // report links it. Every file is attempted; the errors are joined.
-//
-// r is scrubbed first (Scrub), and each trace's bytes with its result's
-// secrets.
+// Each trace is scrubbed with its result's secrets (pcapng.WriteTrace).
 func WritePcaps(outDir string, r *Record) error {
-	Scrub(r)
 	var errs []error
 	for i := range r.Results {
 		res := &r.Results[i]
