@@ -1,7 +1,6 @@
 package dut
 
 import (
-	"strings"
 	"sync"
 
 	"github.com/poshil/poshil/drivers/ecr"
@@ -18,18 +17,9 @@ func maskCardData(s string) string { return secrets.MaskText(s) }
 // KEY line may carry PIN digits, so each of its digits is '*'.
 func maskSent(k ecr.Kind, line string) string {
 	if k == ecr.Key {
-		return maskAllDigits(line)
+		return secrets.MaskDigits(line)
 	}
 	return maskCardData(line)
-}
-
-func maskAllDigits(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return '*'
-		}
-		return r
-	}, s)
 }
 
 // typedKeys remembers the digit runs of the last few KEY messages, so that

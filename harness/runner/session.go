@@ -204,22 +204,11 @@ func describe(m ecr.Message) string {
 	for _, f := range m.Fields {
 		v := f.Value
 		if m.Kind == ecr.Key && f.Key == "keys" {
-			v = maskKeys(v)
+			v = secrets.MaskDigits(v) // named keys stay: Enter, Cancel
 		}
 		fmt.Fprintf(&b, " %s=%s", f.Key, secrets.MaskText(v))
 	}
 	return b.String()
-}
-
-// maskKeys hides digits, keeping named keys so a transcript still shows
-// Enter and Cancel.
-func maskKeys(v string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return '*'
-		}
-		return r
-	}, v)
 }
 
 // recorder collects a scenario's timestamped transcript.

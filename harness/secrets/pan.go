@@ -58,3 +58,15 @@ func Luhn(digits string) bool {
 	}
 	return sum%10 == 0
 }
+
+// MaskDigits hides every decimal digit of s (Mask), keeping the rest: what
+// a transcript shows of keys typed on a PIN pad, which may be a PIN.
+func MaskDigits(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if isDigit(c) {
+			b[i] = Mask
+		}
+	}
+	return string(b)
+}

@@ -30,3 +30,9 @@ func TestLuhn(t *testing.T) {
 		}
 	}
 }
+
+func TestMaskDigits(t *testing.T) {
+	if got := MaskDigits("1234E C9x"); got != "****E C*x" {
+		t.Errorf("MaskDigits = %q, want ****E C*x", got)
+	}
+}
