@@ -46,4 +46,7 @@ func TestRecorderScrubs(t *testing.T) {
 	if d := describe(ecr.Message{Kind: ecr.Result, Fields: []ecr.Field{{Key: "pan", Value: "4111111111111111"}, {Key: "aid", Value: "A0000000031010"}}}); d != "RESULT pan=411111******1111 aid=A0000000031010" {
 		t.Errorf("describe = %q", d)
 	}
+	if d := describe(ecr.Message{Kind: ecr.Key, Fields: []ecr.Field{{Key: "keys", Value: "9876E"}}}); d != "KEY keys=****E" {
+		t.Errorf("describe(KEY) = %q: typed digits shown", d)
+	}
 }
