@@ -205,3 +205,15 @@ func TestWith(t *testing.T) {
 		t.Errorf("b kept a's card? %q", got)
 	}
 }
+
+// BenchmarkScrubberString scrubs a 64 KiB DUT log of ordinary terminal
+// lines with one card's secrets known.
+func BenchmarkScrubberString(b *testing.B) {
+	s := New(visa)
+	line := "12:34:56.789 EMV SELECT A0000000031010 00A4040007A0000000031010 SW 9000 amount=000000001250 stan=000123\n"
+	text := strings.Repeat(line, 64<<10/len(line))
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		s.String(text)
+	}
+}

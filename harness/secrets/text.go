@@ -1,13 +1,15 @@
 package secrets
 
-import "regexp"
+import (
+	"bytes"
+	"regexp"
+)
 
-// Track data of a card the harness did not put there, as terminals print
-// it: track 1 (B PAN ^ NAME ^ YYMM service code, discretionary data) and
-// track 2 (PAN '=' or 'D' YYMM service code, discretionary data).
+// Track 1 of a card the harness did not put there, as terminals print it:
+// B PAN ^ NAME ^ YYMM service code, discretionary data. (Track 2: see
+// maskTrack2.)
 var (
 	track1Text = regexp.MustCompile(`B([0-9]{12,19})\^([^^\r\n]{0,26})\^([0-9]{4})([^?\s]*)`)
-	track2Text = regexp.MustCompile(`([0-9]{12,19})([=D])([0-9]{4})([0-9]*)`)
 )
 
 // Digit windows: a card number has 13 to 19 digits; printed grouped, its
@@ -39,17 +41,44 @@ func MaskText(s string) string {
 
 // maskTracks masks track 1 and track 2 text in place.
 func maskTracks(b []byte) {
-	for _, m := range track1Text.FindAllSubmatchIndex(b, -1) {
-		maskPANAt(b, m[2], m[3])
-		hide(b, m[4], m[5])
-		hide(b, m[8], m[9])
+	if bytes.IndexByte(b, '^') >= 0 { // the regexp is slow; most text has no track 1
+		for _, m := range track1Text.FindAllSubmatchIndex(b, -1) {
+			maskPANAt(b, m[2], m[3])
+			hide(b, m[4], m[5])
+			hide(b, m[8], m[9])
+		}
 	}
-	for _, m := range track2Text.FindAllSubmatchIndex(b, -1) {
-		if b[m[4]] == 'D' && !Luhn(string(b[m[2]:m[3]])) {
+	maskTrack2(b)
+}
+
+// maskTrack2 masks track 2 text: 12 to 19 digits (the last ones of a
+// longer run), '=' or 'D', 4 digits of expiry, more digits.
+func maskTrack2(b []byte) {
+	for i := 0; i < len(b); {
+		if !isDigit(b[i]) {
+			i++
 			continue
 		}
-		maskPANAt(b, m[2], m[3])
-		hide(b, m[8], m[9])
+		j := i
+		for j < len(b) && isDigit(b[j]) {
+			j++
+		}
+		if j-i < 12 || j+4 >= len(b) || (b[j] != '=' && b[j] != 'D') || !isDigitString(string(b[j+1:j+5])) {
+			i = j
+			continue
+		}
+		pan := max(i, j-19)
+		if b[j] == 'D' && !Luhn(string(b[pan:j])) {
+			i = j
+			continue
+		}
+		maskPANAt(b, pan, j)
+		k := j + 5
+		for k < len(b) && isDigit(b[k]) {
+			b[k] = Mask
+			k++
+		}
+		i = k
 	}
 }
 
