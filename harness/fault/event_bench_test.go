@@ -55,6 +55,9 @@ type timedFault struct {
 	done time.Time
 }
 
+// Instance implements fault.Instancer: the test reads the armed fault.
+func (f *timedFault) Instance() fault.Fault { return f }
+
 func (f *timedFault) Inject(ctx context.Context, t fault.Target) error {
 	err := f.Fault.Inject(ctx, t)
 	f.mu.Lock()

@@ -12,6 +12,9 @@ import (
 // benchStamp is a trivial fault whose Inject records when it ran.
 type benchStamp struct{ at chan time.Time }
 
+// Instance implements fault.Instancer: the benchmark reads the armed fault.
+func (f *benchStamp) Instance() fault.Fault { return f }
+
 func (f *benchStamp) Inject(context.Context, fault.Target) error {
 	f.at <- time.Now()
 	return nil

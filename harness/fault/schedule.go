@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -30,9 +31,14 @@ type Event struct {
 	Bytes int    // EventBytes: total so far
 }
 
-// armed is a spec waiting for its trigger or active.
+// ErrStuck reports an Inject or Clear that did not finish within the
+// context ClearAll (or Clear) was given: the fault may still be active,
+// and the runner reports the scenario as BENCH_ERROR.
+var ErrStuck = errors.New("fault operation did not finish in time")
+
+// armed is the run's copy of a spec, waiting for its trigger or active.
 type armed struct {
-	spec    *Spec
+	spec    Spec // spec.Fault is the run's own instance
 	ins     byte
 	anyINS  bool
 	seen    int // matching APDUs so far
@@ -40,11 +46,20 @@ type armed struct {
 	cleared bool
 	timer   *time.Timer
 	due     time.Time // when a fired fault's `for` ends (its timed Clear)
+	// op is held while an Inject or Clear of this fault runs: the two
+	// never overlap, and ClearAll waits for one in flight.
+	op chan struct{}
 }
 
 // Schedule arms a scenario's faults, fires them on their triggers and
-// clears them. ClearAll is the runner's guarantee: it clears every fault
-// that fired, stops every timer, and leaves nothing pending.
+// clears them. ClearAll is the runner's guarantee: it waits for any
+// Inject or Clear in flight, stops every timer, drops every fault that
+// fired, and leaves nothing pending.
+//
+// Every goroutine a Schedule starts (timers, injections and clears)
+// recovers a panic: it becomes an error wrapping ErrPanic (Err, or the
+// call's own result) with the stack on the fault timeline, and the fault
+// still gets its Clear.
 type Schedule struct {
 	t   Target
 	ctx context.Context
@@ -61,10 +76,16 @@ func NewSchedule(ctx context.Context, t Target) *Schedule {
 	return &Schedule{t: t, ctx: ctx}
 }
 
-// Arm registers spec: an immediate trigger injects now (its error is
-// returned), a timed one starts its timer, an event one waits for Notify.
+// Arm registers spec with the run's own instance of its fault (see
+// Instance): an immediate trigger injects now (its error is returned), a
+// timed one starts its timer, an event one waits for Notify. Arm never
+// changes spec nor spec.Fault, so one spec can be armed by many runs.
 func (s *Schedule) Arm(ctx context.Context, spec *Spec) error {
-	a := &armed{spec: spec, anyINS: true}
+	a := &armed{spec: *spec, anyINS: true, op: make(chan struct{}, 1)}
+	if spec.Fault == nil {
+		return fmt.Errorf("fault %s: no fault in the spec", spec.ID)
+	}
+	a.spec.Fault = Instance(spec.Fault)
 	if m := spec.When.APDU; m != nil {
 		ins, ok, err := m.INSByte()
 		if err != nil {
@@ -78,33 +99,36 @@ func (s *Schedule) Arm(ctx context.Context, spec *Spec) error {
 		return fmt.Errorf("fault %s: schedule already cleared", spec.ID)
 	}
 	s.specs = append(s.specs, a)
-	s.mu.Unlock()
-	switch {
-	case spec.When.Immediate():
-		return s.fire(ctx, a, "at once")
-	case spec.When.After > 0:
-		s.mu.Lock()
-		a.timer = time.AfterFunc(spec.When.After, func() { s.fireAsync(a, spec.When.String()) })
-		s.mu.Unlock()
+	if w := a.spec.When; !w.Immediate() && w.After > 0 {
+		why := w.String()
+		a.timer = time.AfterFunc(w.After, func() { s.async(a, "timer", func() error { return s.fire(s.ctx, a, why) }) })
 	}
-	s.t.Note("armed %s", spec)
+	s.mu.Unlock()
+	if a.spec.When.Immediate() {
+		return s.fire(ctx, a, "at once")
+	}
+	s.t.Note("armed %s", &a.spec)
 	return nil
 }
 
 // Notify delivers a bench event; specs whose trigger matches are injected
-// before Notify returns, so the fault acts before the next message.
+// before Notify returns, so the fault acts before the next message. A
+// panic on the way is recovered and recorded (see Err).
 func (s *Schedule) Notify(ev Event) {
+	defer s.recoverTo("notify")
 	s.mu.Lock()
 	var due []*armed
 	for _, a := range s.specs {
-		if a.fired || a.cleared || !matches(a, ev) {
+		if a.fired || a.cleared || s.closed || !matches(a, ev) {
 			continue
 		}
 		due = append(due, a)
 	}
 	s.mu.Unlock()
 	for _, a := range due {
-		s.fireAsync(a, a.spec.When.String())
+		if err := s.fire(s.ctx, a, a.spec.When.String()); err != nil {
+			s.record(err)
+		}
 	}
 }
 
@@ -128,44 +152,45 @@ func matches(a *armed, ev Event) bool {
 	return false
 }
 
-func (s *Schedule) fireAsync(a *armed, why string) {
-	if err := s.fire(s.ctx, a, why); err != nil {
-		s.mu.Lock()
-		s.errs = append(s.errs, err)
-		s.mu.Unlock()
-	}
-}
-
-// fire injects a once and starts its duration timer.
+// fire injects a once and starts its duration timer. If ClearAll came
+// and gave up waiting while Inject ran, fire drops the fault at once:
+// nothing stays in force after ClearAll.
 func (s *Schedule) fire(ctx context.Context, a *armed, why string) error {
-	s.mu.Lock()
-	if a.fired || a.cleared || s.closed {
-		s.mu.Unlock()
-		return nil
-	}
-	a.fired = true
-	s.mu.Unlock()
-	if err := a.spec.Fault.Inject(ctx, s.t); err != nil {
-		s.t.Note("inject %s failed: %v", a.spec.Name, err)
-		return fmt.Errorf("fault %s: inject: %w", a.spec.ID, err)
-	}
-	s.t.Note("injected %s (%s)", a.spec.Name, why)
-	if d := a.spec.For; d > 0 {
+	return s.exclusive(ctx, a, "inject", func() error {
 		s.mu.Lock()
-		a.due = time.Now().Add(d)
-		a.timer = time.AfterFunc(d, func() {
-			if err := s.clear(s.ctx, a); err != nil {
-				s.mu.Lock()
-				s.errs = append(s.errs, err)
-				s.mu.Unlock()
-			}
-		})
+		if a.fired || a.cleared || s.closed {
+			s.mu.Unlock()
+			return nil
+		}
+		a.fired = true
 		s.mu.Unlock()
-	}
-	return nil
+		err := s.call(a, "inject", func() error { return a.spec.Fault.Inject(ctx, s.t) })
+		s.mu.Lock()
+		late := s.closed && !a.cleared
+		if late {
+			a.cleared = true
+		} else if d := a.spec.For; d > 0 && err == nil {
+			a.due = time.Now().Add(d)
+			a.timer = time.AfterFunc(d, func() {
+				s.async(a, "for", func() error { return s.clear(s.ctx, a, false) })
+			})
+		}
+		s.mu.Unlock()
+		if late {
+			s.t.Note("%s: injected after the schedule was cleared; dropping it", a.spec.Name)
+			return errors.Join(err, s.end(s.ctx, a, true))
+		}
+		if err != nil {
+			s.t.Note("inject %s failed: %v", a.spec.Name, err)
+			return fmt.Errorf("fault %s: inject: %w", a.spec.ID, err)
+		}
+		s.t.Note("injected %s (%s)", a.spec.Name, why)
+		return nil
+	})
 }
 
-// Clear clears the faults whose ID is id.
+// Clear ends the faults whose ID is id, as a scenario's clear step does:
+// it releases what they hold (see Dropper).
 func (s *Schedule) Clear(ctx context.Context, id string) error {
 	s.mu.Lock()
 	var hit []*armed
@@ -180,32 +205,120 @@ func (s *Schedule) Clear(ctx context.Context, id string) error {
 	}
 	var errs []error
 	for _, a := range hit {
-		errs = append(errs, s.clear(ctx, a))
+		errs = append(errs, s.clear(ctx, a, false))
 	}
 	return errors.Join(errs...)
 }
 
-func (s *Schedule) clear(ctx context.Context, a *armed) error {
-	s.mu.Lock()
-	if a.timer != nil {
-		a.timer.Stop()
-	}
-	if a.cleared {
+// clear ends a once, if it fired; drop discards what it holds.
+func (s *Schedule) clear(ctx context.Context, a *armed, drop bool) error {
+	return s.exclusive(ctx, a, "clear", func() error {
+		s.mu.Lock()
+		if a.timer != nil {
+			a.timer.Stop()
+		}
+		if a.cleared {
+			s.mu.Unlock()
+			return nil
+		}
+		a.cleared = true
+		fired := a.fired
 		s.mu.Unlock()
-		return nil
+		if !fired {
+			return nil
+		}
+		return s.end(ctx, a, drop)
+	})
+}
+
+// end runs the fault's Drop (drop, when it has one) or Clear.
+func (s *Schedule) end(ctx context.Context, a *armed, drop bool) error {
+	how, fn := "clear", a.spec.Fault.Clear
+	if d, ok := a.spec.Fault.(Dropper); ok && drop {
+		how, fn = "drop", d.Drop
 	}
-	a.cleared = true
-	fired := a.fired
-	s.mu.Unlock()
-	if !fired {
-		return nil
+	if err := s.call(a, how, func() error { return fn(ctx, s.t) }); err != nil {
+		s.t.Note("%s %s failed: %v", how, a.spec.Name, err)
+		return fmt.Errorf("fault %s: %s: %w", a.spec.ID, how, err)
 	}
-	if err := a.spec.Fault.Clear(ctx, s.t); err != nil {
-		s.t.Note("clear %s failed: %v", a.spec.Name, err)
-		return fmt.Errorf("fault %s: clear: %w", a.spec.ID, err)
+	if drop && how == "clear" {
+		s.t.Note("cleared %s (holds nothing to drop)", a.spec.Name)
+	} else {
+		s.t.Note("%s %s", map[string]string{"clear": "cleared", "drop": "dropped"}[how], a.spec.Name)
 	}
-	s.t.Note("cleared %s", a.spec.Name)
 	return nil
+}
+
+// exclusive runs fn while holding a's op, in a goroutine of its own, and
+// waits for it within ctx: it returns ErrStuck when the op cannot be
+// taken, or fn does not return, before ctx ends. fn then goes on, and
+// releases the op when it returns.
+func (s *Schedule) exclusive(ctx context.Context, a *armed, what string, fn func() error) error {
+	stuck := func(why string) error {
+		s.t.Note("%s %s: %v", what, a.spec.Name, why)
+		return fmt.Errorf("fault %s: %s: %w (%s): %w", a.spec.ID, what, ErrStuck, why, context.Cause(ctx))
+	}
+	select {
+	case a.op <- struct{}{}:
+	default:
+		select {
+		case a.op <- struct{}{}:
+		case <-ctx.Done():
+			return stuck("an inject or clear of it was still running")
+		}
+	}
+	var (
+		mu        sync.Mutex
+		abandoned bool // the caller returned ErrStuck: record fn's error
+	)
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		defer func() {
+			if v := recover(); v != nil {
+				s.t.Note("%s %s panicked: %v\n%s", what, a.spec.Name, v, debug.Stack())
+				err = fmt.Errorf("%w: %s %s: %v", ErrPanic, what, a.spec.ID, v)
+			}
+			<-a.op
+			mu.Lock()
+			defer mu.Unlock()
+			if abandoned && err != nil {
+				s.record(err)
+			}
+			done <- err
+		}()
+		err = fn()
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		mu.Lock()
+		defer mu.Unlock()
+		select {
+		case err := <-done:
+			return err
+		default:
+			abandoned = true
+			return stuck("it did not return")
+		}
+	}
+}
+
+// async runs fn on a timer goroutine and records its error.
+func (s *Schedule) async(a *armed, what string, fn func() error) {
+	defer s.recoverTo(what + " " + a.spec.ID)
+	if err := fn(); err != nil {
+		s.record(err)
+	}
+}
+
+// record keeps an error of an injection or clear that fired from an
+// event or a timer, for Err.
+func (s *Schedule) record(err error) {
+	s.mu.Lock()
+	s.errs = append(s.errs, err)
+	s.mu.Unlock()
 }
 
 // PendingUntil is when the last timed Clear of a fault that fired is due
@@ -225,23 +338,34 @@ func (s *Schedule) PendingUntil() time.Time {
 	return last
 }
 
-// Err returns the errors of injections that fired from events or timers.
+// Err returns the errors of injections and clears that fired from events
+// or timers, and of panics recovered on the schedule's goroutines.
 func (s *Schedule) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return errors.Join(s.errs...)
 }
 
-// ClearAll stops every timer and clears every fault that fired, in
-// reverse order of arming. Nothing fires afterwards.
+// ClearAll ends the scenario's faults: it stops every timer, waits (within
+// ctx) for any Inject or Clear in flight, and drops every fault that
+// fired, in reverse order of arming (a Dropper's Drop, else Clear: what
+// a fault holds is discarded, never delivered after the scenario).
+// Nothing fires afterwards. A fault whose Inject or Clear does not finish
+// within ctx is reported with ErrStuck (and dropped as soon as its Inject
+// returns).
 func (s *Schedule) ClearAll(ctx context.Context) error {
 	s.mu.Lock()
 	s.closed = true
 	specs := append([]*armed(nil), s.specs...)
+	for _, a := range specs {
+		if a.timer != nil {
+			a.timer.Stop()
+		}
+	}
 	s.mu.Unlock()
 	var errs []error
 	for i := len(specs) - 1; i >= 0; i-- {
-		errs = append(errs, s.clear(ctx, specs[i]))
+		errs = append(errs, s.clear(ctx, specs[i], true))
 	}
 	return errors.Join(errs...)
 }

@@ -38,6 +38,9 @@ func (c *counting) Clear(context.Context, Target) error {
 	return nil
 }
 
+// Instance implements Instancer: the test watches the armed fault itself.
+func (c *counting) Instance() Fault { return c }
+
 func (c *counting) counts() (int, int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
