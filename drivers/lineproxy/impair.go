@@ -59,6 +59,7 @@ type Impairer interface {
 	Cut() (restore func())
 	BitErrors(d Direction, rate float64, seed int64) (restore func(), err error)
 	Delay(d time.Duration) (restore func(), err error)
+	Flush()
 }
 
 var _ Impairer = (*Proxy)(nil)
@@ -214,7 +215,8 @@ func (p *Proxy) pass(d Direction, s segment, emit func([]byte, time.Duration) bo
 		fn := p.onFrame
 		p.mu.Unlock()
 		if fn != nil {
-			fn(Frame{Dir: d, Msg: *s.msg})
+			f := Frame{Dir: d, Msg: *s.msg}
+			p.callHook("OnFrame "+string(f.Msg.Kind), func() { fn(f) })
 		}
 	}
 	p.byteMu.Lock()
@@ -254,7 +256,7 @@ func (p *Proxy) pass(d Direction, s segment, emit func([]byte, time.Duration) bo
 			return false
 		}
 		for _, fn := range due {
-			fn()
+			p.callHook("byte trigger", fn)
 		}
 	}
 	return true

@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -36,6 +37,9 @@ var (
 	// ErrConfig reports an impairment that cannot be applied (a bit error
 	// rate outside 0..1, a negative delay, no direction).
 	ErrConfig = errors.New("lineproxy: invalid setting")
+	// ErrHook reports a panic recovered in a hook (OnFrame, a byte
+	// trigger) or in the proxy's own copying; see Err.
+	ErrHook = errors.New("lineproxy: hook panicked")
 )
 
 // Options tune a Proxy. Zero fields take the defaults.
@@ -143,8 +147,10 @@ func (p *Proxy) Close() error {
 	return nil
 }
 
-// Err returns the first port failure (wrapping ErrPort), or nil. After a
-// failure the proxy stops copying in that direction.
+// Err returns the first failure, or nil: a port that failed (wrapping
+// ErrPort; the proxy then stops copying in that direction), or a panic
+// recovered in a hook or in the copying (wrapping ErrHook, with the
+// stack; a hook's frame or bytes still pass). Either closes Failed.
 func (p *Proxy) Err() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -185,12 +191,32 @@ func (p *Proxy) OnFrame(fn func(Frame)) {
 
 // fail records the first port failure.
 func (p *Proxy) fail(port serial.Port, op string, err error) {
+	p.failure(fmt.Errorf("%w: %s: %s: %w", ErrPort, port.Name(), op, err))
+}
+
+// failure records the first failure and closes failed.
+func (p *Proxy) failure(err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.err == nil {
-		p.err = fmt.Errorf("%w: %s: %s: %w", ErrPort, port.Name(), op, err)
+		p.err = err
 		close(p.failed)
 	}
+}
+
+// recovered records a panic value v recovered in where.
+func (p *Proxy) recovered(where string, v any) {
+	p.failure(fmt.Errorf("%w: %s: %v\n%s", ErrHook, where, v, debug.Stack()))
+}
+
+// callHook runs a hook, recovering a panic (see Err).
+func (p *Proxy) callHook(where string, fn func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			p.recovered(where, v)
+		}
+	}()
+	fn()
 }
 
 // chunk is bytes on their way to the receiver, not to be written before
@@ -206,6 +232,11 @@ type chunk struct {
 // the writer.
 func (p *Proxy) read(ctx context.Context, d Direction, src serial.Port, q chan<- chunk) {
 	defer p.wg.Done()
+	defer func() {
+		if v := recover(); v != nil {
+			p.recovered("reading "+d.String(), v)
+		}
+	}()
 	var fr framer
 	var lastDue time.Time
 	buf := make([]byte, 4096)
@@ -265,6 +296,11 @@ func (p *Proxy) read(ctx context.Context, d Direction, src serial.Port, q chan<-
 // write is one direction's writer: it writes queued chunks when due.
 func (p *Proxy) write(ctx context.Context, d Direction, dst serial.Port, q <-chan chunk) {
 	defer p.wg.Done()
+	defer func() {
+		if v := recover(); v != nil {
+			p.recovered("writing "+d.String(), v)
+		}
+	}()
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {

@@ -34,6 +34,12 @@ func (c *conn) close(reset bool) {
 // copies both ways until both sides are done.
 func (p *Proxy) handle(client net.Conn) {
 	defer p.wg.Done()
+	defer func() {
+		if v := recover(); v != nil {
+			p.recovered("connection", v)
+			_ = client.Close()
+		}
+	}()
 	p.mu.Lock()
 	ctx := p.ctx
 	p.mu.Unlock()
@@ -74,6 +80,12 @@ func (p *Proxy) handle(client net.Conn) {
 // connection is closed, which Close and the proxy's ctx do.
 func (c *conn) pump(wg *sync.WaitGroup, d Direction, src, dst net.Conn) {
 	defer wg.Done()
+	defer func() {
+		if v := recover(); v != nil {
+			c.p.recovered("copying "+d.String(), v)
+			c.close(false)
+		}
+	}()
 	var fr framer
 	cutLeft := -1 // bytes of the current message still to pass before a cut
 	buf := make([]byte, 32<<10)
@@ -109,7 +121,7 @@ func (c *conn) forward(d Direction, dst net.Conn, pieces []piece, cutLeft *int) 
 			fn := p.onMsg
 			p.mu.Unlock()
 			if fn != nil && pc.mti != "" {
-				fn(d, pc.mti)
+				p.callHook(fn, d, pc.mti)
 			}
 			if k, ok := p.claimCut(d, pc.length); ok {
 				*cutLeft = k
@@ -169,4 +181,15 @@ func (c *conn) send(dst net.Conn, data []byte) bool {
 		_, err := dst.Write(data)
 		return err == nil
 	}
+}
+
+// callHook runs the OnMessage hook, recovering a panic (see Err): the
+// message then passes as if the hook had returned.
+func (p *Proxy) callHook(fn func(Direction, string), d Direction, mti string) {
+	defer func() {
+		if v := recover(); v != nil {
+			p.recovered("OnMessage "+mti, v)
+		}
+	}()
+	fn(d, mti)
 }

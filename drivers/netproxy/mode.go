@@ -54,6 +54,7 @@ type Impairer interface {
 	Delay(d time.Duration) (restore func(), err error)
 	Stall() (restore func())
 	CutMidMessage(dir Direction, seed int64) (restore func(), err error)
+	Discard() int
 }
 
 var _ Impairer = (*Proxy)(nil)
@@ -146,6 +147,28 @@ func (p *Proxy) ResetAll() int {
 	p.mu.Unlock()
 	for _, c := range conns {
 		c.close(true)
+	}
+	return len(conns)
+}
+
+// Discard closes every open connection at once (FIN to both sides),
+// discarding what the proxy holds for them (data waiting out a stall or
+// a delay) and what either side sent that the proxy has not yet read:
+// after Discard returns, none of it reaches the other side. It returns
+// how many connections it closed (Stats.Discarded). Call it before
+// taking a stall or a delay out, to end the fault without delivering
+// what it held (the terminal sees its connection closed). Like ResetAll
+// it is an action: new connections pass as the faults in force allow.
+func (p *Proxy) Discard() int {
+	p.mu.Lock()
+	conns := make([]*conn, 0, len(p.conns))
+	for c := range p.conns {
+		conns = append(conns, c)
+	}
+	p.stats.Discarded += len(conns)
+	p.mu.Unlock()
+	for _, c := range conns {
+		c.close(false)
 	}
 	return len(conns)
 }

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -32,6 +33,9 @@ var (
 	// ErrConfig reports a fault setting that cannot be applied (a
 	// negative delay, no direction).
 	ErrConfig = errors.New("netproxy: invalid setting")
+	// ErrHook reports a panic recovered in the OnMessage hook or in the
+	// proxy's own copying (see Err).
+	ErrHook = errors.New("netproxy: hook panicked")
 )
 
 // Options tune a Proxy. Zero fields take the defaults.
@@ -57,12 +61,13 @@ func (o Options) withDefaults() Options {
 
 // Stats are the proxy's counts since Start.
 type Stats struct {
-	Accepted int // terminal connections accepted
-	Failed   int // accepted connections closed because the host could not be reached
-	Dropped  int // bytes discarded by Drop
-	Cut      int // connections cut inside a message
-	Reset    int // connections reset by ResetAll
-	Messages int // messages seen, both directions
+	Accepted  int // terminal connections accepted
+	Failed    int // accepted connections closed because the host could not be reached
+	Dropped   int // bytes discarded by Drop
+	Cut       int // connections cut inside a message
+	Reset     int // connections reset by ResetAll
+	Discarded int // connections closed by Discard
+	Messages  int // messages seen, both directions
 }
 
 // Proxy is a TCP fault proxy. Create it with New; it is safe for
@@ -80,6 +85,7 @@ type Proxy struct {
 	onMsg    func(Direction, string)
 	conns    map[*conn]struct{}
 	stats    Stats
+	err      error // the first panic recovered (ErrHook)
 	ctx      context.Context
 	cancel   context.CancelFunc
 	started  bool
@@ -176,6 +182,27 @@ func (p *Proxy) Stats() Stats {
 	return p.stats
 }
 
+// Err returns the first panic recovered in the OnMessage hook or in a
+// connection's copying (wrapping ErrHook, with the stack), or nil. A
+// panic in the hook does not stop the message; one in the copying closes
+// that connection. Either is a harness bug: the runner reports it as a
+// bench error.
+func (p *Proxy) Err() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
+// recovered records a panic value v recovered in where.
+func (p *Proxy) recovered(where string, v any) {
+	err := fmt.Errorf("%w: %s: %v\n%s", ErrHook, where, v, debug.Stack())
+	p.mu.Lock()
+	if p.err == nil {
+		p.err = err
+	}
+	p.mu.Unlock()
+}
+
 // OnMessage sets the function called for every message in either
 // direction whose first 4 bytes are an MTI, synchronously before any byte
 // of the message (its length prefix included) passes: a fault fn injects
@@ -198,6 +225,12 @@ func (p *Proxy) serve(ln net.Listener) {
 // accept runs until ln is closed (Refuse, Close).
 func (p *Proxy) accept(ln net.Listener) {
 	defer p.wg.Done()
+	defer func() {
+		if v := recover(); v != nil {
+			p.recovered("accept", v)
+			_ = ln.Close()
+		}
+	}()
 	for {
 		c, err := ln.Accept()
 		if err != nil {

@@ -225,6 +225,9 @@ func (f *SlowCard) Check(n *yaml.Node) error {
 	return nil
 }
 
+// MaxDelay implements Delayer: the delay of each matching answer.
+func (f *SlowCard) MaxDelay() time.Duration { return min(max(f.Delay, 0), maxCardDelay) }
+
 // Inject installs the interceptor.
 func (f *SlowCard) Inject(_ context.Context, t Target) error {
 	hit, err := hits(f.APDUMatch, f.Nth)

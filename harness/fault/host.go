@@ -88,6 +88,9 @@ func (f *HostLate) Check(n *yaml.Node) error {
 	return nil
 }
 
+// MaxDelay implements Delayer: how late each answer comes.
+func (f *HostLate) MaxDelay() time.Duration { return f.Delay }
+
 // Needs implements Needer.
 func (f *HostLate) Needs() []Part { return []Part{PartHost} }
 

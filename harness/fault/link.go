@@ -37,6 +37,13 @@ func (u *undoList) push(fn func() error) {
 	u.mu.Unlock()
 }
 
+// empty reports whether nothing is pushed (the fault is not in force).
+func (u *undoList) empty() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return len(u.fns) == 0
+}
+
 // run undoes everything pushed, newest first, and forgets it.
 func (u *undoList) run() error {
 	u.mu.Lock()
@@ -177,5 +184,25 @@ func (f *LineDelay) Inject(ctx context.Context, t Target) error {
 	return nil
 }
 
-// Clear implements Fault.
+// Clear implements Fault: bytes already held pass when their delay ends.
 func (f *LineDelay) Clear(ctx context.Context, t Target) error { return f.undo.run() }
+
+// Drop implements Dropper: the delay is taken out, then the bytes the
+// proxy still holds are discarded (lineproxy.Proxy.Flush), never
+// delivered after the scenario.
+func (f *LineDelay) Drop(ctx context.Context, t Target) error {
+	if f.undo.empty() {
+		return nil
+	}
+	l, err := lineOf(t)
+	if err != nil {
+		return err
+	}
+	err = f.undo.run()
+	l.Flush()
+	t.Note("ecr line: held bytes discarded")
+	return err
+}
+
+// MaxDelay implements Delayer.
+func (f *LineDelay) MaxDelay() time.Duration { return f.Delay }

@@ -38,11 +38,28 @@ func (t *proxyTarget) Part(p fault.Part) any {
 	return nil
 }
 
-// impairments records the impairments in force on a fake proxy.
+// impairments records the impairments in force on a fake proxy, and
+// its log: each impairment added (+name) and taken out (-name), and
+// each action (Discard, Flush), in order.
 type impairments struct {
 	mu     sync.Mutex
 	active map[int]string
 	next   int
+	log    []string
+}
+
+// event logs an action.
+func (im *impairments) event(what string) {
+	im.mu.Lock()
+	im.log = append(im.log, what)
+	im.mu.Unlock()
+}
+
+// history is the log, joined.
+func (im *impairments) history() string {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	return strings.Join(im.log, ",")
 }
 
 func (im *impairments) add(what string) func() {
@@ -54,8 +71,12 @@ func (im *impairments) add(what string) func() {
 	im.next++
 	id := im.next
 	im.active[id] = what
+	im.log = append(im.log, "+"+what)
 	return func() {
 		im.mu.Lock()
+		if _, ok := im.active[id]; ok {
+			im.log = append(im.log, "-"+what)
+		}
 		delete(im.active, id)
 		im.mu.Unlock()
 	}
@@ -77,6 +98,7 @@ func (im *impairments) now() string {
 type fakeLine struct{ impairments }
 
 func (l *fakeLine) Cut() func() { return l.add("cut") }
+func (l *fakeLine) Flush()      { l.event("flush") }
 func (l *fakeLine) BitErrors(d lineproxy.Direction, rate float64, seed int64) (func(), error) {
 	return l.add(fmt.Sprintf("bits %v %v %d", d, rate, seed)), nil
 }

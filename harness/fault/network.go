@@ -119,8 +119,15 @@ func (f *NetDelay) Inject(ctx context.Context, t Target) error {
 	return nil
 }
 
-// Clear implements Fault.
+// Clear implements Fault: chunks already held pass when their delay ends.
 func (f *NetDelay) Clear(ctx context.Context, t Target) error { return f.undo.run() }
+
+// Drop implements Dropper: the connections holding delayed data are
+// closed first, so nothing held passes.
+func (f *NetDelay) Drop(ctx context.Context, t Target) error { return discard(t, &f.undo) }
+
+// MaxDelay implements Delayer.
+func (f *NetDelay) MaxDelay() time.Duration { return f.Delay }
 
 // NetStall stops data both ways but keeps connections open; on Clear the
 // data held meanwhile passes.
@@ -143,8 +150,36 @@ func (f *NetStall) Inject(ctx context.Context, t Target) error {
 	return nil
 }
 
-// Clear implements Fault.
+// Clear implements Fault: the data held passes.
 func (f *NetStall) Clear(ctx context.Context, t Target) error { return f.undo.run() }
+
+// Drop implements Dropper: every connection is closed before the stall
+// ends, so what it held (an authorisation on its way to the host) is
+// discarded, never delivered.
+func (f *NetStall) Drop(ctx context.Context, t Target) error { return discard(t, &f.undo) }
+
+// MaxDelay implements Delayer: 0, as a stall has no delay of its own;
+// it holds data until it ends, so Spec.MaxDelay is its for:.
+func (f *NetStall) MaxDelay() time.Duration { return 0 }
+
+// holdsUntilCleared implements holder.
+func (f *NetStall) holdsUntilCleared() {}
+
+// discard ends a network fault that holds data without delivering it:
+// when the fault is in force, the proxy's connections are closed first
+// (netproxy.Proxy.Discard), then the fault is taken out.
+func discard(t Target, u *undoList) error {
+	if u.empty() {
+		return nil
+	}
+	n, err := networkOf(t)
+	if err != nil {
+		return err
+	}
+	closed := n.Discard()
+	t.Note("network: %d connection(s) closed, held data discarded", closed)
+	return u.run()
+}
 
 // NetCut closes the connection carrying the next message (in Direction)
 // after a number of its bytes drawn from Seed: at least one, never all.

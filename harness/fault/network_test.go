@@ -23,6 +23,10 @@ func (n *fakeNet) Refuse() func() error {
 	return func() error { restore(); return n.relistenErr }
 }
 func (n *fakeNet) Drop() func()  { return n.add("drop") }
+func (n *fakeNet) Discard() int {
+	n.event("discard")
+	return 1
+}
 func (n *fakeNet) Stall() func() { return n.add("stall") }
 func (n *fakeNet) Delay(d time.Duration) (func(), error) {
 	return n.add("delay " + d.String()), nil

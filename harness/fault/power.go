@@ -161,6 +161,9 @@ type PowerCut struct {
 	touched bool
 }
 
+// holdsUntilCleared implements holder: the DUT is off until Clear.
+func (f *PowerCut) holdsUntilCleared() {}
+
 // Needs implements Needer.
 func (f *PowerCut) Needs() []Part { return []Part{PartSupply} }
 
@@ -245,6 +248,19 @@ type BrownoutStep struct {
 
 // brownoutMaxSteps bounds a ramp's steps (and a profile's length).
 const brownoutMaxSteps = 1000
+
+// MaxDelay implements Delayer: how long the walk lasts (a profile's
+// holds, or the ramp), the supply off nominal meanwhile.
+func (f *Brownout) MaxDelay() time.Duration {
+	if len(f.Profile) > 0 {
+		var d time.Duration
+		for _, s := range f.Profile {
+			d += max(s.Hold, 0)
+		}
+		return d
+	}
+	return max(f.Ramp, 0)
+}
 
 // Needs implements Needer.
 func (f *Brownout) Needs() []Part { return []Part{PartSupply} }
