@@ -254,7 +254,7 @@ const brownoutMaxSteps = 1000
 func (f *Brownout) MaxDelay() time.Duration {
 	if len(f.Profile) > 0 {
 		var d time.Duration
-		for _, s := range f.Profile {
+		for _, s := range f.Profile[:len(f.Profile)-1] { // the last hold does not matter
 			d += max(s.Hold, 0)
 		}
 		return d
