@@ -136,9 +136,9 @@ func (f *BadATR) Check(n *yaml.Node) error {
 	switch _, err := emvcard.CheckEMVATR(f.ATR); {
 	case f.ATR == nil:
 	case len(f.ATR) == 0 || len(f.ATR) > 33:
-		return yamldoc.At(n, "bad_atr.atr: want 1-33 bytes (for no usable ATR, use mute_card)")
+		return yamldoc.At(child(n, "atr"), "bad_atr.atr: want 1-33 bytes (for no usable ATR, use mute_card)")
 	case err == nil:
-		return yamldoc.At(n, "bad_atr.atr: %s is a good EMV ATR", f.ATR)
+		return yamldoc.At(child(n, "atr"), "bad_atr.atr: %s is a good EMV ATR", f.ATR)
 	}
 	return nil
 }
@@ -169,11 +169,11 @@ type StatusWord struct {
 
 // Check validates the match and the status word.
 func (f *StatusWord) Check(n *yaml.Node) error {
-	if err := f.APDUMatch.Check(n); err != nil {
+	if err := f.APDUMatch.check(n, "status_word", "every match"); err != nil {
 		return err
 	}
 	if _, err := parseSW(f.SW); err != nil {
-		return yamldoc.At(n, "status_word.sw: %v", err)
+		return yamldoc.At(child(n, "sw"), "status_word.sw: %v", err)
 	}
 	return nil
 }
@@ -196,11 +196,15 @@ func (f *StatusWord) Inject(_ context.Context, t Target) error {
 	}})
 }
 
-// parseSW reads four hex digits.
+// parseSW reads a status word: four hex digits whose SW1 is 61-6F or
+// 90-9F (ISO/IEC 7816-4; 60 is a T=0 procedure byte, not a status).
 func parseSW(s string) (uint16, error) {
 	v, err := strconv.ParseUint(s, 16, 16)
-	if err != nil || len(s) != 4 {
+	if err != nil || len(s) != 4 || strings.Trim(s, "0123456789abcdefABCDEF") != "" {
 		return 0, fmt.Errorf("want four hex digits such as 6985, got %q", s)
+	}
+	if sw1 := v >> 8; !(sw1 >= 0x61 && sw1 <= 0x6F || sw1 >= 0x90 && sw1 <= 0x9F) {
+		return 0, fmt.Errorf("%q: SW1 %02X is no status (want 61-6F or 90-9F)", s, sw1)
 	}
 	return uint16(v), nil
 }
@@ -216,11 +220,11 @@ type SlowCard struct {
 
 // Check validates the match and the delay.
 func (f *SlowCard) Check(n *yaml.Node) error {
-	if err := f.APDUMatch.Check(n); err != nil {
+	if err := f.APDUMatch.check(n, "slow_card", "every match"); err != nil {
 		return err
 	}
 	if f.Delay <= 0 || f.Delay > maxCardDelay {
-		return yamldoc.At(n, "slow_card.delay: want more than 0 and at most %v (vpcd has no timeout: a longer stall wedges the reader), got %v", maxCardDelay, f.Delay)
+		return yamldoc.At(child(n, "delay"), "slow_card.delay: want more than 0 and at most %v (vpcd has no timeout: a longer stall wedges the reader), got %v", maxCardDelay, f.Delay)
 	}
 	return nil
 }
@@ -259,7 +263,9 @@ type CardPulled struct {
 }
 
 // Check validates the match.
-func (f *CardPulled) Check(n *yaml.Node) error { return f.APDUMatch.Check(n) }
+func (f *CardPulled) Check(n *yaml.Node) error {
+	return f.APDUMatch.check(n, "card_pulled", "the first")
+}
 
 // Inject installs the interceptor.
 func (f *CardPulled) Inject(_ context.Context, t Target) error {
@@ -288,7 +294,7 @@ type AppBlocked struct {
 // Check: sw is empty, 6283 or 6A81.
 func (f *AppBlocked) Check(n *yaml.Node) error {
 	if sw := strings.ToUpper(f.SW); sw != "" && sw != "6283" && sw != "6A81" {
-		return yamldoc.At(n, "app_blocked.sw: want 6283 (application blocked) or 6A81 (card blocked), got %q", f.SW)
+		return yamldoc.At(child(n, "sw"), "app_blocked.sw: want 6283 (application blocked) or 6A81 (card blocked), got %q", f.SW)
 	}
 	return nil
 }
@@ -336,12 +342,28 @@ type ExpiredApp struct {
 	Expiry string `yaml:"expiry"`
 }
 
-// Check validates the YYMM date.
+// Check validates the YYMM date: a month before the current one (a card
+// is valid to the end of its expiry month).
 func (f *ExpiredApp) Check(n *yaml.Node) error {
 	if _, _, err := emvcard.WithExpiry(nil, f.expiry()); err != nil {
-		return yamldoc.At(n, "expired_app.expiry: want YYMM such as 2312, got %q", f.Expiry)
+		return yamldoc.At(child(n, "expiry"), "expired_app.expiry: want YYMM such as 2312, got %q", f.Expiry)
+	}
+	if now := time.Now().UTC().Format("0601"); f.Expiry != "" && !before(f.Expiry, now) {
+		return yamldoc.At(child(n, "expiry"), "expired_app.expiry %s: not in the past (this month is %s), so the card is not expired", f.Expiry, now)
 	}
 	return nil
+}
+
+// before reports whether YYMM a is an earlier month than YYMM b, with
+// years 50-99 in the 1900s (EMV's rule).
+func before(a, b string) bool {
+	century := func(yymm string) string {
+		if yymm[0] >= '5' {
+			return "19" + yymm
+		}
+		return "20" + yymm
+	}
+	return century(a) < century(b)
 }
 
 // expiry is Expiry or last month.
@@ -384,7 +406,7 @@ type PINTries struct {
 // Check: 0-15.
 func (f *PINTries) Check(n *yaml.Node) error {
 	if f.Left < 0 || f.Left > 15 {
-		return yamldoc.At(n, "pin_tries.left: want 0-15, got %d", f.Left)
+		return yamldoc.At(child(n, "left"), "pin_tries.left: want 0-15, got %d", f.Left)
 	}
 	return nil
 }

@@ -86,13 +86,29 @@ type Sag struct {
 // Needs implements Needer.
 func (f *Sag) Needs() []Part { return []Part{PartSupply} }
 
-// Check validates the voltages.
+// Check validates the voltages: to above 0 V and at most 60 V, nominal
+// (if given) likewise and above to.
 func (f *Sag) Check(n *yaml.Node) error {
-	if f.To <= 0 {
-		return yamldoc.At(n, "sag: to is required and above 0V, e.g. to: 3.9V (for 0V use power_cut)")
+	switch {
+	case f.To <= 0:
+		return yamldoc.At(child(n, "to"), "sag: to is required and above 0V, e.g. to: 3.9V (for 0V use power_cut)")
+	case f.To > maxSupplyVoltage:
+		return yamldoc.At(child(n, "to"), "sag: to %v is above %v, more than a terminal's supply can be", f.To, maxSupplyVoltage)
 	}
-	if f.Nominal < 0 {
-		return yamldoc.At(n, "sag: nominal must not be negative")
+	if err := checkNominal(n, "sag", f.Nominal); err != nil {
+		return err
+	}
+	if f.Nominal > 0 && f.To >= f.Nominal {
+		return yamldoc.At(child(n, "to"), "sag: to %v is not below the nominal %v: that is no sag", f.To, f.Nominal)
+	}
+	return nil
+}
+
+// checkNominal: a nominal voltage, if given, is above 0 V and at most
+// 60 V.
+func checkNominal(n *yaml.Node, name string, v power.Voltage) error {
+	if given(n, "nominal") && (v <= 0 || v > maxSupplyVoltage) {
+		return yamldoc.At(child(n, "nominal"), "%s: nominal %v: want above 0V and at most %v", name, v, maxSupplyVoltage)
 	}
 	return nil
 }
@@ -265,38 +281,67 @@ func (f *Brownout) MaxDelay() time.Duration {
 // Needs implements Needer.
 func (f *Brownout) Needs() []Part { return []Part{PartSupply} }
 
-// Check validates the profile or the ramp.
+// Check validates the profile or the ramp, at the offending value.
 func (f *Brownout) Check(n *yaml.Node) error {
-	if err := f.validate(); err != nil {
-		return yamldoc.At(n, "%v", err)
+	if key, step, err := f.problem(); err != nil {
+		at := n
+		if step >= 0 {
+			at = index(child(n, "profile"), step)
+		}
+		if key != "" {
+			at = child(at, key)
+		}
+		return yamldoc.At(at, "%v", err)
+	}
+	if err := checkNominal(n, "brownout", f.Nominal); err != nil {
+		return err
 	}
 	return nil
 }
 
 func (f *Brownout) validate() error {
+	_, _, err := f.problem()
+	return err
+}
+
+// problem finds what is wrong with the settings: the key it is at, and
+// the profile step (-1: none).
+func (f *Brownout) problem() (key string, step int, err error) {
 	ramp := f.To != 0 || f.From != 0 || f.Ramp != 0 || f.Steps != 0
+	volts := func(v power.Voltage) bool { return v > 0 && v <= maxSupplyVoltage }
 	switch {
 	case len(f.Profile) > 0 && ramp:
-		return errors.New("brownout: give a profile or a ramp (from, to, ramp, steps), not both")
+		return "", -1, errors.New("brownout: give a profile or a ramp (from, to, ramp, steps), not both")
 	case len(f.Profile) > brownoutMaxSteps:
-		return fmt.Errorf("brownout: profile has %d steps, at most %d", len(f.Profile), brownoutMaxSteps)
+		return "profile", -1, fmt.Errorf("brownout: profile has %d steps, at most %d", len(f.Profile), brownoutMaxSteps)
 	case len(f.Profile) > 0:
 		for i, s := range f.Profile {
-			if s.To <= 0 || s.Hold < 0 {
-				return fmt.Errorf("brownout: profile step %d: to must be above 0V and hold not negative", i+1)
+			switch last := i == len(f.Profile)-1; {
+			case !volts(s.To):
+				return "to", i, fmt.Errorf("brownout: profile step %d: to %v: want above 0V and at most %v", i+1, s.To, maxSupplyVoltage)
+			case s.Hold < 0 || s.Hold == 0 && !last:
+				return "hold", i, fmt.Errorf("brownout: profile step %d: hold %v: want a time above 0 (only the last step's hold may be left out)", i+1, s.Hold)
 			}
 		}
 	case !ramp:
-		return errors.New("brownout: give a profile ([{to, hold}, ...]) or a ramp ({to, ramp, steps})")
-	case f.To <= 0 || f.From < 0 || f.Ramp <= 0:
-		return errors.New("brownout: a ramp needs to above 0V and ramp above 0 (from, if given, above 0V)")
+		return "", -1, errors.New("brownout: give a profile ([{to, hold}, ...]) or a ramp ({to, ramp, steps})")
+	case !volts(f.To):
+		return "to", -1, fmt.Errorf("brownout: a ramp needs to above 0V and at most %v, got %v", maxSupplyVoltage, f.To)
+	case f.From != 0 && !volts(f.From):
+		return "from", -1, fmt.Errorf("brownout: from %v: want above 0V and at most %v", f.From, maxSupplyVoltage)
+	case f.From != 0 && f.To >= f.From:
+		return "to", -1, fmt.Errorf("brownout: to %v is not below from %v: a brownout ramps down", f.To, f.From)
+	case f.From == 0 && f.Nominal > 0 && f.To >= f.Nominal:
+		return "to", -1, fmt.Errorf("brownout: to %v is not below the nominal %v it ramps from: a brownout ramps down", f.To, f.Nominal)
+	case f.Ramp <= 0:
+		return "ramp", -1, fmt.Errorf("brownout: a ramp needs ramp above 0, got %v", f.Ramp)
 	case f.Steps < 0 || f.Steps > brownoutMaxSteps:
-		return fmt.Errorf("brownout: steps must be 1..%d", brownoutMaxSteps)
+		return "steps", -1, fmt.Errorf("brownout: steps must be 1..%d", brownoutMaxSteps)
 	}
 	if f.Nominal < 0 {
-		return errors.New("brownout: nominal must not be negative")
+		return "nominal", -1, errors.New("brownout: nominal must not be negative")
 	}
-	return nil
+	return "", -1, nil
 }
 
 // brownoutPoint is one voltage due at an offset from the start.

@@ -101,11 +101,14 @@ func (s *Schedule) Arm(ctx context.Context, spec *Spec) error {
 	s.specs = append(s.specs, a)
 	if w := a.spec.When; !w.Immediate() && w.After > 0 {
 		why := w.String()
-		a.timer = time.AfterFunc(w.After, func() { s.async(a, "timer", func() error { return s.fire(s.ctx, a, why) }) })
+		a.timer = time.AfterFunc(w.After, func() {
+			defer s.recoverTo("timer " + a.spec.ID)
+			_ = s.fire(s.ctx, a, why, true)
+		})
 	}
 	s.mu.Unlock()
 	if a.spec.When.Immediate() {
-		return s.fire(ctx, a, "at once")
+		return s.fire(ctx, a, "at once", false)
 	}
 	s.t.Note("armed %s", &a.spec)
 	return nil
@@ -126,9 +129,7 @@ func (s *Schedule) Notify(ev Event) {
 	}
 	s.mu.Unlock()
 	for _, a := range due {
-		if err := s.fire(s.ctx, a, a.spec.When.String()); err != nil {
-			s.record(err)
-		}
+		_ = s.fire(s.ctx, a, a.spec.When.String(), true)
 	}
 }
 
@@ -154,9 +155,9 @@ func matches(a *armed, ev Event) bool {
 
 // fire injects a once and starts its duration timer. If ClearAll came
 // and gave up waiting while Inject ran, fire drops the fault at once:
-// nothing stays in force after ClearAll.
-func (s *Schedule) fire(ctx context.Context, a *armed, why string) error {
-	return s.exclusive(ctx, a, "inject", func() error {
+// nothing stays in force after ClearAll. detached: see exclusive.
+func (s *Schedule) fire(ctx context.Context, a *armed, why string, detached bool) error {
+	return s.exclusive(ctx, a, "inject", detached, func() error {
 		s.mu.Lock()
 		if a.fired || a.cleared || s.closed {
 			s.mu.Unlock()
@@ -172,7 +173,8 @@ func (s *Schedule) fire(ctx context.Context, a *armed, why string) error {
 		} else if d := a.spec.For; d > 0 && err == nil {
 			a.due = time.Now().Add(d)
 			a.timer = time.AfterFunc(d, func() {
-				s.async(a, "for", func() error { return s.clear(s.ctx, a, false) })
+				defer s.recoverTo("for " + a.spec.ID)
+				_ = s.clear(s.ctx, a, false, true)
 			})
 		}
 		s.mu.Unlock()
@@ -205,14 +207,15 @@ func (s *Schedule) Clear(ctx context.Context, id string) error {
 	}
 	var errs []error
 	for _, a := range hit {
-		errs = append(errs, s.clear(ctx, a, false))
+		errs = append(errs, s.clear(ctx, a, false, false))
 	}
 	return errors.Join(errs...)
 }
 
 // clear ends a once, if it fired; drop discards what it holds.
-func (s *Schedule) clear(ctx context.Context, a *armed, drop bool) error {
-	return s.exclusive(ctx, a, "clear", func() error {
+// detached: see exclusive.
+func (s *Schedule) clear(ctx context.Context, a *armed, drop, detached bool) error {
+	return s.exclusive(ctx, a, "clear", detached, func() error {
 		s.mu.Lock()
 		if a.timer != nil {
 			a.timer.Stop()
@@ -252,8 +255,11 @@ func (s *Schedule) end(ctx context.Context, a *armed, drop bool) error {
 // exclusive runs fn while holding a's op, in a goroutine of its own, and
 // waits for it within ctx: it returns ErrStuck when the op cannot be
 // taken, or fn does not return, before ctx ends. fn then goes on, and
-// releases the op when it returns.
-func (s *Schedule) exclusive(ctx context.Context, a *armed, what string, fn func() error) error {
+// releases the op when it returns. A detached call (from a timer or an
+// event, with nobody to return an error to) records fn's error for Err
+// before the op is released, so a ClearAll that waited for it finds the
+// error there, and returns nil.
+func (s *Schedule) exclusive(ctx context.Context, a *armed, what string, detached bool, fn func() error) error {
 	stuck := func(why string) error {
 		s.t.Note("%s %s: %v", what, a.spec.Name, why)
 		return fmt.Errorf("fault %s: %s: %w (%s): %w", a.spec.ID, what, ErrStuck, why, context.Cause(ctx))
@@ -264,6 +270,10 @@ func (s *Schedule) exclusive(ctx context.Context, a *armed, what string, fn func
 		select {
 		case a.op <- struct{}{}:
 		case <-ctx.Done():
+			if detached {
+				s.record(stuck("an inject or clear of it was still running"))
+				return nil
+			}
 			return stuck("an inject or clear of it was still running")
 		}
 	}
@@ -279,11 +289,14 @@ func (s *Schedule) exclusive(ctx context.Context, a *armed, what string, fn func
 				s.t.Note("%s %s panicked: %v\n%s", what, a.spec.Name, v, debug.Stack())
 				err = fmt.Errorf("%w: %s %s: %v", ErrPanic, what, a.spec.ID, v)
 			}
-			<-a.op
 			mu.Lock()
 			defer mu.Unlock()
-			if abandoned && err != nil {
+			if (abandoned || detached) && err != nil {
 				s.record(err)
+			}
+			<-a.op
+			if detached {
+				err = nil
 			}
 			done <- err
 		}()
@@ -300,16 +313,12 @@ func (s *Schedule) exclusive(ctx context.Context, a *armed, what string, fn func
 			return err
 		default:
 			abandoned = true
+			if detached {
+				s.record(stuck("it did not return"))
+				return nil
+			}
 			return stuck("it did not return")
 		}
-	}
-}
-
-// async runs fn on a timer goroutine and records its error.
-func (s *Schedule) async(a *armed, what string, fn func() error) {
-	defer s.recoverTo(what + " " + a.spec.ID)
-	if err := fn(); err != nil {
-		s.record(err)
 	}
 }
 
@@ -365,7 +374,7 @@ func (s *Schedule) ClearAll(ctx context.Context) error {
 	s.mu.Unlock()
 	var errs []error
 	for i := len(specs) - 1; i >= 0; i-- {
-		errs = append(errs, s.clear(ctx, specs[i], true))
+		errs = append(errs, s.clear(ctx, specs[i], true, false))
 	}
 	return errors.Join(errs...)
 }

@@ -53,9 +53,17 @@ func (s *Spec) UnmarshalYAML(n *yaml.Node) error {
 		case "when":
 			add(yamldoc.DecodeNode(v, &s.When))
 		case "for":
-			add(yamldoc.DecodeNode(v, &s.For))
+			if err := yamldoc.DecodeNode(v, &s.For); err != nil {
+				add(err)
+			} else if s.For <= 0 {
+				add(yamldoc.At(v, "for %v: want a time above 0 (leave for out: until the scenario ends or a clear step)", s.For))
+			}
 		case "id":
-			add(yamldoc.DecodeNode(v, &s.ID))
+			if err := yamldoc.DecodeNode(v, &s.ID); err != nil {
+				add(err)
+			} else if strings.TrimSpace(s.ID) == "" {
+				add(yamldoc.At(v, "id: want a name for clear steps"))
+			}
 		default:
 			if s.Fault != nil {
 				add(yamldoc.At(k, "one fault per entry: %q and %q", s.Name, k.Value))
@@ -74,9 +82,6 @@ func (s *Spec) UnmarshalYAML(n *yaml.Node) error {
 	}
 	if s.Fault == nil && len(errs) == 0 {
 		add(yamldoc.At(n, "no fault named (known: %s)", strings.Join(Names(), ", ")))
-	}
-	if s.For < 0 {
-		add(yamldoc.At(n, "for must be positive"))
 	}
 	if s.ID == "" {
 		s.ID = s.Name

@@ -2,12 +2,14 @@ package fault
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/poshil/poshil/drivers/ecr"
 	"github.com/poshil/poshil/harness/yamldoc"
 )
 
@@ -32,7 +34,8 @@ type Trigger struct {
 
 // APDUMatch selects C-APDUs: by INS (hex), by command name (SELECT,
 // GPO, READ_RECORD, GET_DATA, VERIFY, GENERATE_AC, GET_RESPONSE), and the
-// Nth match (1-based; 0 = first).
+// Nth match (from 1; left out: the first, or for a chip fault's own
+// match, every one).
 type APDUMatch struct {
 	INS     string `yaml:"ins"`
 	Command string `yaml:"command"`
@@ -78,36 +81,55 @@ func (m *APDUMatch) INSByte() (byte, bool, error) {
 	return 0, false, nil
 }
 
-// Check validates the APDU match.
+// Check validates the APDU match: ins or command, and nth from 1.
 func (m *APDUMatch) Check(n *yaml.Node) error {
+	return m.check(n, "apdu", "the first")
+}
+
+// check validates the match in mapping n (an apdu trigger, or a chip
+// fault's inline settings, named name); without nth the match is
+// dflt.
+func (m *APDUMatch) check(n *yaml.Node, name, dflt string) error {
 	if _, _, err := m.INSByte(); err != nil {
-		return yamldoc.At(n, "%v", err)
+		at := child(n, "ins")
+		if !given(n, "ins") {
+			at = child(n, "command")
+		}
+		return yamldoc.At(at, "%s: %v", name, err)
 	}
-	if m.Nth < 0 {
-		return yamldoc.At(n, "apdu.nth must be 1 or more")
+	if given(n, "nth") && m.Nth < 1 {
+		return yamldoc.At(child(n, "nth"), "%s.nth %d: matches count from 1 (leave nth out for %s)", name, m.Nth, dflt)
 	}
 	return nil
 }
 
-// Check allows at most one condition.
+// terminalSends are the ECR messages a terminal sends, that an ecr
+// trigger can fire on.
+var terminalSends = []ecr.Kind{ecr.Ready, ecr.Busy, ecr.Display, ecr.Event, ecr.Result}
+
+// Check allows at most one condition, each with a value that can fire.
 func (t *Trigger) Check(n *yaml.Node) error {
 	set := 0
-	for _, b := range []bool{t.After > 0, t.APDU != nil, t.MTI != "", t.ECR != "", t.Bytes > 0} {
+	for _, b := range []bool{given(n, "after"), t.APDU != nil, t.MTI != "", t.ECR != "", given(n, "bytes")} {
 		if b {
 			set++
 		}
 	}
-	if set > 1 {
+	switch {
+	case set > 1:
 		return yamldoc.At(n, "when: give one condition (after, apdu, mti, ecr or bytes)")
-	}
-	if t.Text != "" && t.ECR == "" {
-		return yamldoc.At(n, "when.text narrows an ecr condition; add ecr: DISPLAY")
-	}
-	if t.MTI != "" && (len(t.MTI) != 4 || strings.Trim(t.MTI, "0123456789") != "") {
-		return yamldoc.At(n, "when.mti %q: want four digits such as 0200", t.MTI)
-	}
-	if t.After < 0 || t.Bytes < 0 {
-		return yamldoc.At(n, "when: values must be positive")
+	case given(n, "after") && t.After <= 0:
+		return yamldoc.At(child(n, "after"), "when.after %v: want a time above 0 (leave when out to fire at once)", t.After)
+	case given(n, "bytes") && t.Bytes < 1:
+		return yamldoc.At(child(n, "bytes"), "when.bytes %d: want 1 or more bytes", t.Bytes)
+	case t.Text != "" && t.ECR == "":
+		return yamldoc.At(child(n, "text"), "when.text narrows an ecr condition; add ecr: DISPLAY")
+	case t.MTI != "" && (len(t.MTI) != 4 || strings.Trim(t.MTI, "0123456789") != ""):
+		return yamldoc.At(child(n, "mti"), "when.mti %q: want four digits such as 0200", t.MTI)
+	case given(n, "mti") && t.MTI == "":
+		return yamldoc.At(child(n, "mti"), "when.mti: want four digits such as 0200")
+	case given(n, "ecr") && !slices.ContainsFunc(terminalSends, func(k ecr.Kind) bool { return strings.EqualFold(string(k), t.ECR) }):
+		return yamldoc.At(child(n, "ecr"), "when.ecr %q: the terminal sends %v; a trigger on anything else never fires", t.ECR, terminalSends)
 	}
 	return nil
 }
