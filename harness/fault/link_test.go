@@ -208,7 +208,7 @@ func TestProxyFaultsWithoutPart(t *testing.T) {
 
 func TestProxyFaultSettingsChecked(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
-		{"bit_errors: {rate: 0}", "s.yaml:3:17: bit_errors: rate 0"},
+		{"bit_errors: {rate: 0}", "s.yaml:3:24: bit_errors: rate 0"},
 		{"bit_errors: {rate: 1.5}", "rate 1.5"},
 		{"bit_errors: {rate: 0.1, direction: up}", "direction \"up\""},
 		{"bit_errors: {rate: 0.1, sead: 1}", "unknown key \"sead\""},

@@ -102,11 +102,11 @@ func TestMagstripeFaultsFromYAML(t *testing.T) {
 func TestMagstripeFaultsYAMLErrors(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
 		{"faults:\n  - track_damage: {track: 1, kind: parity, sedd: 3}\n", `s.yaml:2:44: unknown key "sedd"`},
-		{"faults:\n  - track_damage: {track: 3, kind: parity}\n", "s.yaml:2:19: track_damage.track: want 1 or 2, got 3"},
+		{"faults:\n  - track_damage: {track: 3, kind: parity}\n", "s.yaml:2:27: track_damage.track: want 1 or 2, got 3"},
 		{"faults:\n  - track_damage: {track: 2}\n", `s.yaml:2:19: track_damage.kind: want one of parity, lrc, no_end_sentinel, no_start_sentinel, got ""`},
 		{"faults:\n  - track_damage: {track: 2, kind: scratch}\n", `got "scratch"`},
 		{"faults:\n  - track_damage: {track: two, kind: lrc}\n", "s.yaml:2:27: want"},
-		{"faults:\n  - demagnetized: {tracks: [1, 1]}\n", "s.yaml:2:19: demagnetized.tracks: track 1 listed twice"},
+		{"faults:\n  - demagnetized: {tracks: [1, 1]}\n", "s.yaml:2:32: demagnetized.tracks: track 1 listed twice"},
 		{"faults:\n  - demagnetized: {tracks: [0]}\n", "track 0: want 1 or 2"},
 		{"faults:\n  - demagnetized: {track: [1]}\n", `s.yaml:2:20: unknown key "track"`},
 		{"faults:\n  - swipe_jitter: {seed: x}\n", "s.yaml:2:26: want"},

@@ -293,10 +293,10 @@ func (f *Brownout) Check(n *yaml.Node) error {
 		}
 		return yamldoc.At(at, "%v", err)
 	}
-	if err := checkNominal(n, "brownout", f.Nominal); err != nil {
-		return err
+	if given(n, "steps") && f.Steps < 1 {
+		return yamldoc.At(child(n, "steps"), "brownout: steps %d: want 1..%d (leave steps out for 10)", f.Steps, brownoutMaxSteps)
 	}
-	return nil
+	return checkNominal(n, "brownout", f.Nominal)
 }
 
 func (f *Brownout) validate() error {
