@@ -22,7 +22,7 @@ func (n *fakeNet) Refuse() func() error {
 	restore := n.add("refuse")
 	return func() error { restore(); return n.relistenErr }
 }
-func (n *fakeNet) Drop() func()  { return n.add("drop") }
+func (n *fakeNet) Drop() func() { return n.add("drop") }
 func (n *fakeNet) Discard() int {
 	n.event("discard")
 	return 1
