@@ -29,9 +29,9 @@ func init() {
 		func() Fault { return &MuteCard{} })
 	Register("bad_atr", "chip: malformed ATR at the next power-up: {atr: hex}, default the card's with a bit error in TS: PC/SC protocol mismatch (CHIP_ERROR)",
 		func() Fault { return &BadATR{} })
-	Register("status_word", "chip: the card answers a status word instead: {command: GPO | ins: A8, sw: \"6985\", nth: N (0: every match)}",
+	Register("status_word", "chip: the card answers a status word instead: {command: GPO | ins: A8, sw: \"6985\", nth: N (from 1; left out: every match)}",
 		func() Fault { return &StatusWord{} })
-	Register("slow_card", "chip: the card answers after a delay: {command | ins, delay: 2s (at most 30s), nth: N (0: every match)}",
+	Register("slow_card", "chip: the card answers after a delay: {command | ins, delay: 2s (at most 30s), nth: N (from 1; left out: every match)}",
 		func() Fault { return &SlowCard{} })
 	Register("card_pulled", "chip: the card vanishes at an APDU, mid-exchange: {command | ins, nth: N (default 1)} (CARD_REMOVED)",
 		func() Fault { return &CardPulled{} })
@@ -210,12 +210,17 @@ func parseSW(s string) (uint16, error) {
 }
 
 // SlowCard delays the card's answer to matching commands. The delay ends
-// early when the card is pulled (ctx), and is at most 30 s.
+// early when the card is pulled (ctx), and is at most 30 s. Clear lets an
+// answer being delayed go when its delay ends; Drop (the scenario's end)
+// ends the delay at once with the card gone, never answering late.
 type SlowCard struct {
 	cardHooks
 	APDUMatch `yaml:",inline"`
 	// Delay before the card answers, up to 30s.
 	Delay time.Duration `yaml:"delay"`
+
+	stopMu sync.Mutex
+	stop   chan struct{} // closed by Drop: delayed answers are dropped
 }
 
 // Check validates the match and the delay.
@@ -239,6 +244,12 @@ func (f *SlowCard) Inject(_ context.Context, t Target) error {
 		return fmt.Errorf("slow_card: %w", err)
 	}
 	delay := min(max(f.Delay, 0), maxCardDelay)
+	f.stopMu.Lock()
+	if f.stop == nil {
+		f.stop = make(chan struct{})
+	}
+	stop := f.stop
+	f.stopMu.Unlock()
 	return f.install(t, "slow_card", emvcard.Hooks{APDU: func(ctx context.Context, cmd emvcard.Command, next emvcard.Handler) ([]byte, error) {
 		if hit(cmd) {
 			timer := time.NewTimer(delay)
@@ -247,10 +258,29 @@ func (f *SlowCard) Inject(_ context.Context, t Target) error {
 			case <-timer.C:
 			case <-ctx.Done():
 				return nil, ctx.Err()
+			case <-stop:
+				return nil, errSlowCardDropped
 			}
 		}
 		return next(ctx, cmd)
 	}})
+}
+
+// errSlowCardDropped is what a delayed answer becomes when slow_card is
+// dropped: the vpcd slot closes, as for a card gone.
+var errSlowCardDropped = errors.New("slow_card dropped at the scenario's end: the delayed answer is not given")
+
+// Drop implements Dropper: the hooks go, and answers still being
+// delayed are dropped at once (the card is gone).
+func (f *SlowCard) Drop(ctx context.Context, t Target) error {
+	err := f.Clear(ctx, t)
+	f.stopMu.Lock()
+	if f.stop != nil {
+		close(f.stop)
+		f.stop = nil
+	}
+	f.stopMu.Unlock()
+	return err
 }
 
 // CardPulled makes the card vanish at a matching command (the nth, default

@@ -428,3 +428,50 @@ func TestATRFaultsThroughPCSCD(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowCardDropped: at the scenario's end (Drop) an answer still being
+// delayed is not given late: the delay ends at once with the card gone.
+func TestSlowCardDropped(t *testing.T) {
+	ctx := t.Context()
+	side := &cardSide{}
+	tg := &cardTarget{side: side}
+	c := chipCard(t, "visa-credit")
+	side.insert(c)
+	f := chipFault(t, "slow_card: {command: SELECT, delay: 30s}").(*fault.SlowCard)
+	if err := f.Inject(ctx, tg); err != nil {
+		t.Fatal(err)
+	}
+	entered := make(chan struct{}, 1)
+	defer side.AddHooks(emvcard.Hooks{APDU: func(ctx context.Context, cmd emvcard.Command, next emvcard.Handler) ([]byte, error) {
+		entered <- struct{}{}
+		return next(ctx, cmd)
+	}})()
+	type answer struct {
+		r   []byte
+		err error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		r, err := c.Transmit(ctx, []byte{0x00, 0xA4, 0x04, 0x00, 0x00})
+		got <- answer{r, err}
+	}()
+	select {
+	case <-entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the SELECT never reached the card")
+	}
+	if err := f.Drop(ctx, tg); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case a := <-got:
+		if a.err == nil {
+			t.Fatalf("the delayed SELECT was answered (% x) after the drop", a.r)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the delayed answer was not dropped")
+	}
+	if err := f.Drop(ctx, tg); err != nil {
+		t.Fatalf("second Drop: %v", err)
+	}
+}

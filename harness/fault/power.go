@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -418,6 +419,12 @@ func (f *Brownout) Inject(ctx context.Context, t Target) error {
 // walk sets pts[1:] each at its time; it records the first failure.
 func (f *Brownout) walk(ctx context.Context, t Target, s power.Supply, start time.Time, pts []brownoutPoint) {
 	defer close(f.done)
+	defer func() {
+		if v := recover(); v != nil {
+			f.walkErr = fmt.Errorf("brownout: %w: walk: %v", ErrPanic, v)
+			t.Note("%v\n%s", f.walkErr, debug.Stack())
+		}
+	}()
 	for i, p := range pts[1:] {
 		due := time.NewTimer(time.Until(start.Add(p.at)))
 		select {
