@@ -16,8 +16,8 @@ var ErrPanic = errors.New("fault panicked")
 func (s *Schedule) call(a *armed, what string, fn func() error) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			s.t.Note("%s %s panicked: %v\n%s", what, a.spec.Name, v, debug.Stack())
 			err = fmt.Errorf("%w: %s %s: %v", ErrPanic, what, a.spec.Name, v)
+			s.safeNote("%v\n%s", err, debug.Stack())
 		}
 	}()
 	return fn()
@@ -28,7 +28,20 @@ func (s *Schedule) call(a *armed, what string, fn func() error) (err error) {
 // crashing the process.
 func (s *Schedule) recoverTo(where string) {
 	if v := recover(); v != nil {
-		s.t.Note("%s panicked: %v\n%s", where, v, debug.Stack())
-		s.record(fmt.Errorf("%w: %s: %v", ErrPanic, where, v))
+		err := fmt.Errorf("%w: %s: %v", ErrPanic, where, v)
+		s.record(err)
+		s.safeNote("%v\n%s", err, debug.Stack())
 	}
+}
+
+// safeNote notes on the timeline; a Note that panics (a bug of the
+// Target) is recorded as an error wrapping ErrPanic, and never breaks the
+// schedule's own bookkeeping nor a recovery in progress.
+func (s *Schedule) safeNote(format string, args ...any) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.record(fmt.Errorf("%w: timeline note: %v", ErrPanic, v))
+		}
+	}()
+	s.t.Note(format, args...)
 }

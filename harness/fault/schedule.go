@@ -110,7 +110,7 @@ func (s *Schedule) Arm(ctx context.Context, spec *Spec) error {
 	if a.spec.When.Immediate() {
 		return s.fire(ctx, a, "at once", false)
 	}
-	s.t.Note("armed %s", &a.spec)
+	s.safeNote("armed %s", &a.spec)
 	return nil
 }
 
@@ -179,14 +179,14 @@ func (s *Schedule) fire(ctx context.Context, a *armed, why string, detached bool
 		}
 		s.mu.Unlock()
 		if late {
-			s.t.Note("%s: injected after the schedule was cleared; dropping it", a.spec.Name)
+			s.safeNote("%s: injected after the schedule was cleared; dropping it", a.spec.Name)
 			return errors.Join(err, s.end(s.ctx, a, true))
 		}
 		if err != nil {
-			s.t.Note("inject %s failed: %v", a.spec.Name, err)
+			s.safeNote("inject %s failed: %v", a.spec.Name, err)
 			return fmt.Errorf("fault %s: inject: %w", a.spec.ID, err)
 		}
-		s.t.Note("injected %s (%s)", a.spec.Name, why)
+		s.safeNote("injected %s (%s)", a.spec.Name, why)
 		return nil
 	})
 }
@@ -241,13 +241,13 @@ func (s *Schedule) end(ctx context.Context, a *armed, drop bool) error {
 		how, fn = "drop", d.Drop
 	}
 	if err := s.call(a, how, func() error { return fn(ctx, s.t) }); err != nil {
-		s.t.Note("%s %s failed: %v", how, a.spec.Name, err)
+		s.safeNote("%s %s failed: %v", how, a.spec.Name, err)
 		return fmt.Errorf("fault %s: %s: %w", a.spec.ID, how, err)
 	}
 	if drop && how == "clear" {
-		s.t.Note("cleared %s (holds nothing to drop)", a.spec.Name)
+		s.safeNote("cleared %s (holds nothing to drop)", a.spec.Name)
 	} else {
-		s.t.Note("%s %s", map[string]string{"clear": "cleared", "drop": "dropped"}[how], a.spec.Name)
+		s.safeNote("%s %s", map[string]string{"clear": "cleared", "drop": "dropped"}[how], a.spec.Name)
 	}
 	return nil
 }
@@ -261,7 +261,7 @@ func (s *Schedule) end(ctx context.Context, a *armed, drop bool) error {
 // error there, and returns nil.
 func (s *Schedule) exclusive(ctx context.Context, a *armed, what string, detached bool, fn func() error) error {
 	stuck := func(why string) error {
-		s.t.Note("%s %s: %v", what, a.spec.Name, why)
+		s.safeNote("%s %s: %v", what, a.spec.Name, why)
 		return fmt.Errorf("fault %s: %s: %w (%s): %w", a.spec.ID, what, ErrStuck, why, context.Cause(ctx))
 	}
 	select {
@@ -286,8 +286,8 @@ func (s *Schedule) exclusive(ctx context.Context, a *armed, what string, detache
 		var err error
 		defer func() {
 			if v := recover(); v != nil {
-				s.t.Note("%s %s panicked: %v\n%s", what, a.spec.Name, v, debug.Stack())
 				err = fmt.Errorf("%w: %s %s: %v", ErrPanic, what, a.spec.ID, v)
+				s.safeNote("%v\n%s", err, debug.Stack())
 			}
 			mu.Lock()
 			defer mu.Unlock()
