@@ -21,7 +21,7 @@ func init() {
 		func() Fault { return &NetDrop{} })
 	Register("net_delay", "every chunk of data to and from the host is held back: {delay: 2s}",
 		func() Fault { return &NetDelay{} })
-	Register("net_stall", "the network stops passing data but keeps connections open; held data passes on clear",
+	Register("net_stall", "the network stops passing data but keeps connections open; held data passes when for: ends or at a clear step, and is discarded at the scenario's end",
 		func() Fault { return &NetStall{} })
 	Register("net_cut", "the connection is closed inside the next message, after a seeded number of its bytes: {seed: 1, direction: both|to_host|to_terminal}",
 		func() Fault { return &NetCut{} })
