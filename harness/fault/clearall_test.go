@@ -166,11 +166,13 @@ func TestClearAllWaitsForClear(t *testing.T) {
 // ctx is reported with ErrStuck; when it returns at last (or panics),
 // the fault is cleared at once and nothing stays in force.
 func TestClearAllStuck(t *testing.T) {
-	t.Run("returns", func(t *testing.T) { clearAllStuck(t, false) })
-	t.Run("panics", func(t *testing.T) { clearAllStuck(t, true) })
+	t.Run("returns", func(t *testing.T) { clearAllStuck(t, false, true) })
+	t.Run("panics", func(t *testing.T) { clearAllStuck(t, true, true) })
+	// An Inject that waits on its ctx ends when ClearAll gives up.
+	t.Run("ctx ends", func(t *testing.T) { clearAllStuck(t, false, false) })
 }
 
-func clearAllStuck(t *testing.T, panics bool) {
+func clearAllStuck(t *testing.T, panics, opens bool) {
 	g := newGated()
 	g.injectGate = make(chan struct{})
 	if panics {
@@ -188,7 +190,9 @@ func clearAllStuck(t *testing.T, panics bool) {
 	if !errors.Is(err, ErrStuck) {
 		t.Fatalf("ClearAll: %v, want ErrStuck", err)
 	}
-	close(g.injectGate)
+	if opens {
+		close(g.injectGate)
+	}
 	waitEntered(t, g, "clear")
 }
 
