@@ -61,8 +61,10 @@ type armed struct {
 // call's own result) with the stack on the fault timeline, and the fault
 // still gets its Clear.
 type Schedule struct {
-	t   Target
-	ctx context.Context
+	t      Target
+	ctx    context.Context // for injections from events and timers; ends with ClearAll
+	cancel context.CancelFunc
+	parent context.Context // NewSchedule's: drops of injections that return after ClearAll
 
 	mu     sync.Mutex
 	specs  []*armed
@@ -71,9 +73,10 @@ type Schedule struct {
 }
 
 // NewSchedule returns a schedule acting on t; ctx bounds injections that
-// fire from events and timers.
+// fire from events and timers (ClearAll ends them too).
 func NewSchedule(ctx context.Context, t Target) *Schedule {
-	return &Schedule{t: t, ctx: ctx}
+	sctx, cancel := context.WithCancel(ctx)
+	return &Schedule{t: t, ctx: sctx, cancel: cancel, parent: ctx}
 }
 
 // Arm registers spec with the run's own instance of its fault (see
@@ -99,7 +102,7 @@ func (s *Schedule) Arm(ctx context.Context, spec *Spec) error {
 		return fmt.Errorf("fault %s: schedule already cleared", spec.ID)
 	}
 	s.specs = append(s.specs, a)
-	if w := a.spec.When; !w.Immediate() && w.After > 0 {
+	if w := a.spec.When; w.After > 0 {
 		why := w.String()
 		a.timer = time.AfterFunc(w.After, func() {
 			defer s.recoverTo("timer " + a.spec.ID)
@@ -180,7 +183,7 @@ func (s *Schedule) fire(ctx context.Context, a *armed, why string, detached bool
 		s.mu.Unlock()
 		if late {
 			s.safeNote("%s: injected after the schedule was cleared; dropping it", a.spec.Name)
-			return errors.Join(err, s.end(s.ctx, a, true))
+			return errors.Join(err, s.end(s.parent, a, true))
 		}
 		if err != nil {
 			s.safeNote("inject %s failed: %v", a.spec.Name, err)
@@ -360,9 +363,11 @@ func (s *Schedule) Err() error {
 // fired, in reverse order of arming (a Dropper's Drop, else Clear: what
 // a fault holds is discarded, never delivered after the scenario).
 // Nothing fires afterwards. A fault whose Inject or Clear does not finish
-// within ctx is reported with ErrStuck (and dropped as soon as its Inject
-// returns).
+// within ctx is reported with ErrStuck; the context of injections that
+// fired from events and timers then ends, and such a fault is dropped as
+// soon as its Inject returns.
 func (s *Schedule) ClearAll(ctx context.Context) error {
+	defer s.cancel()
 	s.mu.Lock()
 	s.closed = true
 	specs := append([]*armed(nil), s.specs...)
