@@ -35,7 +35,7 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 	for _, sc := range scs {
 		line := fmt.Sprintf("%-52s %-28s %s", sc.File, "["+strings.Join(sc.Labels, ",")+"]", sc.Name)
 		if len(sc.Mutants) > 0 {
-			line += "  (mutants: " + strings.Join(sc.Mutants, ", ") + ")"
+			line += "  (mutants: " + strings.Join(scenario.Names(sc.Mutants), ", ") + ")"
 		}
 		fmt.Fprintln(stdout, line)
 	}

@@ -50,6 +50,9 @@ type run struct {
 	target   *target
 	// dupes counts frames the DUT sent again (duplicates received).
 	dupes atomic.Int64
+	// naksOpen counts NAKs poshil sent since the DUT's last good frame:
+	// above zero when a wait fails, the DUT never resent a NAKed frame.
+	naksOpen atomic.Int64
 	// untrigger removes byte-count triggers set on the line proxy.
 	untrigger []func()
 	stopRx    context.CancelFunc
@@ -331,8 +334,15 @@ func (ru *run) waitReadyFrom(ctx context.Context, from *int) error {
 	return nil
 }
 
-// dutError adds how the DUT process ended to err, when it has.
+// dutError adds how the DUT process ended to err, when it has, and a
+// frame poshil NAKed that the DUT never sent again.
 func (ru *run) dutError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if n := ru.naksOpen.Load(); n > 0 {
+		err = fmt.Errorf("%w (the terminal never resent the ECR frame poshil NAKed: %d NAK(s) since its last good frame)", err, n)
+	}
 	if ru.dut != nil {
 		if done, perr := ru.dut.exited(); done {
 			return fmt.Errorf("%w (terminal process %s)", err, exitDescription(perr))
@@ -345,6 +355,12 @@ func (ru *run) dutError(err error) error {
 func (ru *run) tap(ev ecr.TapEvent) {
 	if ev.Kind == ecr.TapDuplicate && ev.Dir == ecr.In {
 		ru.dupes.Add(1)
+	}
+	switch {
+	case ev.Kind == ecr.TapNak && ev.Dir == ecr.Out:
+		ru.naksOpen.Add(1)
+	case (ev.Kind == ecr.TapFrame || ev.Kind == ecr.TapDuplicate) && ev.Dir == ecr.In:
+		ru.naksOpen.Store(0)
 	}
 	if s := tapText(ev); s != "" {
 		ru.rec.add("line", s)

@@ -51,9 +51,10 @@ type Scenario struct {
 	// variants become scenarios of their own, named "name [variant]".
 	Matrix []Variant `yaml:"matrix"`
 	// Mutants names deliberate bugs of the reference terminal that this
-	// scenario must catch: the suite runs the scenario against each and
-	// requires FAIL. That is how we know the scenario can fail.
-	Mutants []string `yaml:"mutants"`
+	// scenario must catch, each with what its FAIL must say: the suite
+	// runs the scenario against each and requires FAIL for that reason.
+	// That is how we know the scenario's own check can fail.
+	Mutants []Mutant `yaml:"mutants"`
 
 	// File is where the scenario was loaded from.
 	File string `yaml:"-"`
@@ -148,7 +149,7 @@ type Variant struct {
 	// Outcome replaces the expected outcome.
 	Outcome outcome.Code `yaml:"outcome"`
 	// Mutants, when set, replace the scenario's mutants for this variant.
-	Mutants []string `yaml:"mutants"`
+	Mutants []Mutant `yaml:"mutants"`
 
 	// outcomeAt is where Outcome is written: the variant's expect.outcome.
 	outcomeAt yamldoc.Pos
@@ -290,6 +291,13 @@ func (s *Scenario) Check(n *yaml.Node) error {
 		if st.Clear != nil && !ids[*st.Clear] {
 			add(yamldoc.FindOr(yamldoc.Item(steps, i), "clear"), "clear %q: no fault with that id is armed before this step", *st.Clear)
 		}
+	}
+	at := func(line, col int, format string, args ...any) {
+		errs = append(errs, &yamldoc.Error{Pos: yamldoc.Pos{Line: line, Col: col}, Msg: fmt.Sprintf(format, args...)})
+	}
+	checkMutants(s.Mutants, at)
+	for _, v := range s.Matrix {
+		checkMutants(v.Mutants, at)
 	}
 	allVariantsCard := len(s.Matrix) > 0
 	for _, v := range s.Matrix {

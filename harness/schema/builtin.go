@@ -38,6 +38,18 @@ func registerBuiltins(g *Generator) {
 	g.SetType(reflect.TypeFor[scenario.Ref](), func(*Generator, reflect.Type) map[string]any {
 		return map[string]any{"type": "string", "minLength": 1, "description": "a card profile on the shelf (poshil cards), e.g. visa-credit"}
 	})
+	g.SetType(reflect.TypeFor[scenario.Mutant](), func(*Generator, reflect.Type) map[string]any {
+		return map[string]any{
+			"type": "object",
+			"properties": map[string]any{
+				"name":   map[string]any{"type": "string", "minLength": 1, "description": "a reference terminal mutant (refterm --list-mutants)"},
+				"reason": map[string]any{"type": "string", "minLength": 1, "description": "a substring the FAIL reason must contain"},
+			},
+			"required":             []any{"name", "reason"},
+			"additionalProperties": false,
+			"description":          "a mutant the scenario must catch and what its FAIL must say: {name: x, reason: \"expected outcome DECLINED\"}",
+		}
+	})
 	g.SetType(reflect.TypeFor[scenario.Amount](), func(*Generator, reflect.Type) map[string]any { return amount() })
 	g.SetType(reflect.TypeFor[scenario.Sale](), func(g *Generator, t reflect.Type) map[string]any {
 		return g.Define(t, func() map[string]any {
@@ -110,7 +122,7 @@ func registerBuiltins(g *Generator) {
 		"faults":  "faults armed when the scenario starts; each fires on its own trigger",
 		"steps":   "the actions, in order",
 		"expect":  "what the terminal must end with and must never report",
-		"mutants": "reference terminal mutants this scenario must catch (FAIL)",
+		"mutants": "reference terminal mutants this scenario must catch, each with a substring its FAIL reason must contain",
 	} {
 		g.SetField(sc, key, map[string]any{"description": doc})
 	}

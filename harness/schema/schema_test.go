@@ -86,7 +86,7 @@ description: every step and expectation
 labels: [chip, pin, slow]
 card: visa-credit
 timeout: 45s
-mutants: [skip-reversal]
+mutants: [{name: skip-reversal, reason: "expected outcome HOST_TIMEOUT"}]
 faults:
   - host_late: {delay: 3s}
     when: {mti: "0200"}
