@@ -6,7 +6,7 @@ OUT     ?= out
 GOFLAGS ?=
 export CGO_ENABLED := 1
 
-.PHONY: all deps build run test unit suite lint bench fuzz clean
+.PHONY: all deps build run test unit suite lint bench fuzz mutants clean
 
 all: build
 
@@ -26,6 +26,17 @@ run: deps build
 ## test: every package's tests against the real pcscd/vpcd, ptys and TCP, then the Ginkgo suite
 test: deps build lint
 	$(GO) test -p 1 -count=1 ./...
+
+## mutants: every scenario against each reference-terminal mutant it names; prints
+## killed K/N and writes docs/mutants.md. Needs the emulated bench (make deps, or
+## run it inside ci/isolated.sh: `ci/isolated.sh make mutants`).
+MUTANT_TABLE ?= docs/mutants.md
+mutants:
+	@rc=0; rm -f $(MUTANT_TABLE).new; \
+	  POSHIL_MUTANT_TABLE=$(abspath $(MUTANT_TABLE)).new $(GO) test -count=1 -timeout 60m ./scenarios/ \
+	    -ginkgo.label-filter='mutant || mutant-rules' || rc=$$?; \
+	  if [ -f $(MUTANT_TABLE).new ]; then mv $(MUTANT_TABLE).new $(MUTANT_TABLE); grep -m1 '^killed ' $(MUTANT_TABLE); \
+	  else echo "killed ?: no mutant table written"; fi; exit $$rc
 
 ## lint: gofmt and go vet
 lint:

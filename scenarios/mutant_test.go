@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/poshil/poshil/harness/fault"
 	"github.com/poshil/poshil/harness/scenario"
 	"github.com/poshil/poshil/harness/verdict"
+	"github.com/poshil/poshil/harness/yamldoc"
 )
 
 // crashMarks are what a FAIL reason says when the terminal died or never
@@ -141,6 +143,15 @@ var _ = Describe("mutant kills", Label("mutant-rules"), func() {
 			verdict.Result{Class: verdict.Fail, Reason: "no RESULT: the terminal process ended (terminal process exit status 2)"},
 			scenario.Mutant{Name: "x", Reason: "terminal process exit status 2"}, ""),
 	)
+
+	It("refuses a mutant name the reference terminal does not know, at its file:line:col", func() {
+		dir := GinkgoT().TempDir()
+		body := "name: typo\ncard: visa-credit\nsteps: [{sale: 1}]\nexpect: {outcome: DECLINED}\nmutants:\n  - {name: host-decline-aproved, reason: x}\n"
+		Expect(os.WriteFile(filepath.Join(dir, "typo.yaml"), []byte(body), 0o600)).To(Succeed())
+		_, err := loadChecked(dir)
+		Expect(err).To(MatchError(yamldoc.ErrInvalid))
+		Expect(err).To(MatchError(ContainSubstring("typo.yaml:6:5: unknown mutant \"host-decline-aproved\"")))
+	})
 
 	It("every scenario with a fault names a mutant that proves it", func() {
 		for _, sc := range library {

@@ -28,23 +28,29 @@ func TestScenarios(t *testing.T) {
 // construction so each becomes its own spec with its own labels.
 var library = mustLoad(".")
 
-// mustLoad loads the library and checks every mutant name against the
-// reference terminal's list: a broken file or an unknown mutant stops the
-// suite with file:line:col (a typo would otherwise "kill" by making the
-// terminal exit at once).
+// mustLoad loads the library; a broken file or an unknown mutant stops
+// the suite with file:line:col.
 func mustLoad(dir string) []*scenario.Scenario {
-	scs, err := scenario.LoadDir(dir)
+	scs, err := loadChecked(dir)
 	if err != nil {
 		panic(err)
+	}
+	return scs
+}
+
+// loadChecked loads the scenarios under dir and checks every mutant name
+// against the reference terminal's list (a typo would otherwise "kill" by
+// making the terminal exit at once).
+func loadChecked(dir string) ([]*scenario.Scenario, error) {
+	scs, err := scenario.LoadDir(dir)
+	if err != nil {
+		return nil, err
 	}
 	var errs []error
 	for _, sc := range scs {
 		errs = append(errs, sc.CheckMutants(terminal.MutantNames()))
 	}
-	if err := errors.Join(errs...); err != nil {
-		panic(err)
-	}
-	return scs
+	return scs, errors.Join(errs...)
 }
 
 // rig is the emulated bench, brought up by the first spec that needs it.

@@ -43,6 +43,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return verdict.ExitInvalid
 	}
+	if err := checkMutants(b, mutants); err != nil {
+		fmt.Fprintln(stderr, "poshil:", err)
+		return verdict.ExitInvalid
+	}
 	run := report.NewRun(b.Name, *filter)
 	paths := fs.Args()
 	if len(paths) == 0 {
