@@ -105,16 +105,16 @@ func mutantTable(kills []kill) string {
 	b.WriteString("mutant is killed only by a FAIL whose reason contains the reason the\n")
 	b.WriteString("scenario declares; a crash or a boot failure is no kill.\n\n")
 	fmt.Fprintf(&b, "killed %d/%d (%d mutants)\n\n", n, len(kills), len(names))
-	b.WriteString("| mutant | scenario | declared reason | verdict |\n|---|---|---|---|\n")
+	b.WriteString("| mutant | scenario | declared reason | verdict | the run's reason |\n|---|---|---|---|---|\n")
 	cell := func(s string) string {
 		return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")
 	}
 	for _, k := range kills {
 		v := "killed"
 		if !k.Killed {
-			v = "**not killed**: " + k.Class + " " + k.Reason
+			v = "**not killed** (" + k.Class + ")"
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", k.Mutant, k.Scenario, cell(k.Declared), cell(v))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", k.Mutant, k.Scenario, cell(k.Declared), v, cell(k.Reason))
 	}
 	return b.String()
 }
