@@ -125,6 +125,19 @@ var _ = Describe("terminal mutants", Label("mutant"), Serial, func() {
 		}
 	}
 
+	// The crash rule is checked against the runner's real words: a terminal
+	// that exits at boot (here refterm refusing a mutant name, as a typo
+	// would) fails the run, and that FAIL must not count as a kill even for
+	// a declared reason the message happens to contain.
+	It("counts no kill when the terminal exits at boot", func(ctx SpecContext) {
+		sc, err := scenario.Load("host/response-91.yaml")
+		Expect(err).NotTo(HaveOccurred())
+		res := rig.RunWith(ctx, sc, []string{"--mutant", "no-such-mutant"})
+		report(res)
+		Expect(res.Class).To(Equal(verdict.Fail), res.Reason)
+		Expect(killed(res, scenario.Mutant{Name: "no-such-mutant", Reason: "READY"})).To(MatchError(ContainSubstring("crash or boot failure")))
+	}, SpecTimeout(time.Minute))
+
 	It("says expected vs got when the terminal reports DECLINED for a wrong PIN", func(ctx SpecContext) {
 		sc, err := scenario.Load("chip/one-wrong-pin.yaml")
 		Expect(err).NotTo(HaveOccurred())
