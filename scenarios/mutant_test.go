@@ -120,7 +120,7 @@ func mutantTable(kills []kill) string {
 }
 
 var _ = Describe("mutant kills", Label("mutant-rules"), func() {
-	m := scenario.Mutant{Name: "rc-91-declined", Reason: "expected outcome ISSUER_UNAVAILABLE"}
+	m := scenario.Mutant{Name: "rc-91-declined", Reason: "expected ISSUER_UNAVAILABLE as the final result"}
 	DescribeTable("killed",
 		func(res verdict.Result, m scenario.Mutant, want string) {
 			err := killed(res, m)
@@ -130,12 +130,12 @@ var _ = Describe("mutant kills", Label("mutant-rules"), func() {
 				Expect(err).To(MatchError(ContainSubstring(want)))
 			}
 		},
-		Entry("FAIL for the declared reason", verdict.Result{Class: verdict.Fail, Reason: "expected outcome ISSUER_UNAVAILABLE, got DECLINED"}, m, ""),
+		Entry("FAIL for the declared reason", verdict.Result{Class: verdict.Fail, Reason: "host/response-91.yaml:12:12: expect.outcome: expected ISSUER_UNAVAILABLE as the final result of sale P1, got RESULT code=DECLINED ref=P1"}, m, ""),
 		Entry("FAIL for another reason", verdict.Result{Class: verdict.Fail, Reason: "expected the host to receive 0 reversal(s), got 1"}, m, "another reason"),
 		Entry("PASS", verdict.Result{Class: verdict.Pass}, m, "survived"),
-		Entry("BENCH_ERROR with the reason", verdict.Result{Class: verdict.BenchError, Reason: "expected outcome ISSUER_UNAVAILABLE"}, m, "survived"),
+		Entry("BENCH_ERROR with the reason", verdict.Result{Class: verdict.BenchError, Reason: "expected ISSUER_UNAVAILABLE as the final result"}, m, "survived"),
 		Entry("terminal exits at once (a mistyped mutant)",
-			verdict.Result{Class: verdict.Fail, Reason: "terminal did not report READY within 10s: no READY: the terminal process ended (terminal process exit status 3); expected outcome ISSUER_UNAVAILABLE"}, m, "crash or boot failure"),
+			verdict.Result{Class: verdict.Fail, Reason: "terminal did not report READY within 10s: no READY: the terminal process ended (terminal process exit status 3); expected ISSUER_UNAVAILABLE as the final result"}, m, "crash or boot failure"),
 		Entry("terminal crashes mid-sale",
 			verdict.Result{Class: verdict.Fail, Reason: "expected ISSUER_UNAVAILABLE: no RESULT: the terminal process ended (terminal process signal: segmentation fault)"},
 			scenario.Mutant{Name: "x", Reason: "ISSUER_UNAVAILABLE"}, "crash or boot failure"),
