@@ -24,24 +24,33 @@ func (r *reader) Name() string { return r.name }
 
 // WaitPresent waits for a card (a mute one counts: Connect then fails).
 func (r *reader) WaitPresent(ctx context.Context) error {
+	_, err := r.wait(ctx, func(s scard.StateFlag) bool { return s&scard.StatePresent != 0 })
+	return err
+}
+
+// WaitCard waits for a card, as WaitPresent, and returns the ATR pcscd
+// reports for it without connecting (nil or partial for a mute card), so
+// it never disturbs another client's session.
+func (r *reader) WaitCard(ctx context.Context) ([]byte, error) {
 	return r.wait(ctx, func(s scard.StateFlag) bool { return s&scard.StatePresent != 0 })
 }
 
 // WaitAbsent waits until the reader is empty.
 func (r *reader) WaitAbsent(ctx context.Context) error {
-	return r.wait(ctx, func(s scard.StateFlag) bool { return s&scard.StateEmpty != 0 })
+	_, err := r.wait(ctx, func(s scard.StateFlag) bool { return s&scard.StateEmpty != 0 })
+	return err
 }
 
-// wait blocks until done(state) holds, the reader is gone, or ctx ends. It
-// uses its own PC/SC context so that SCardCancel (on ctx end) interrupts
-// only this wait.
-func (r *reader) wait(ctx context.Context, done func(scard.StateFlag) bool) error {
+// wait blocks until done(state) holds, the reader is gone, or ctx ends,
+// and returns the ATR the reader reports then. It uses its own PC/SC
+// context so that SCardCancel (on ctx end) interrupts only this wait.
+func (r *reader) wait(ctx context.Context, done func(scard.StateFlag) bool) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("%s: %w", r.name, err)
+		return nil, fmt.Errorf("%s: %w", r.name, err)
 	}
 	sc, err := establish()
 	if err != nil {
-		return fmt.Errorf("%s: %w", r.name, err)
+		return nil, fmt.Errorf("%s: %w", r.name, err)
 	}
 	cancelled := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
@@ -59,7 +68,7 @@ func (r *reader) wait(ctx context.Context, done func(scard.StateFlag) bool) erro
 	seen := false
 	for {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("%s: %w", r.name, err)
+			return nil, fmt.Errorf("%s: %w", r.name, err)
 		}
 		err := sc.GetStatusChange(states, pollStep)
 		switch {
@@ -67,18 +76,18 @@ func (r *reader) wait(ctx context.Context, done func(scard.StateFlag) bool) erro
 		case errors.Is(err, scard.ErrTimeout):
 			continue
 		case errors.Is(err, scard.ErrCancelled) && ctx.Err() != nil:
-			return fmt.Errorf("%s: %w", r.name, ctx.Err())
+			return nil, fmt.Errorf("%s: %w", r.name, ctx.Err())
 		default:
-			return toError(r.name, err, seen)
+			return nil, toError(r.name, err, seen)
 		}
 		ev := states[0].EventState
 		switch {
 		case ev&scard.StateUnknown != 0 && !seen:
-			return fmt.Errorf("%s: %w", r.name, ErrNoReader)
+			return nil, fmt.Errorf("%s: %w", r.name, ErrNoReader)
 		case ev&(scard.StateUnknown|scard.StateUnavailable) != 0:
-			return fmt.Errorf("%s: %w", r.name, ErrReaderGone)
+			return nil, fmt.Errorf("%s: %w", r.name, ErrReaderGone)
 		case done(ev):
-			return nil
+			return append([]byte(nil), states[0].Atr...), nil
 		}
 		seen = true
 		states[0].CurrentState = ev &^ scard.StateChanged

@@ -26,11 +26,16 @@ func (l *lazyProcess) readyCh() chan struct{} {
 }
 
 // attach hands a started process's pipes to the link.
-func (l *lazyProcess) attach(p *process, prof *dut.Profile, tap func(dir, line string)) error {
+func (l *lazyProcess) attach(p Process, prof *dut.Profile, tap func(dir, line string)) error {
+	pp, ok := p.(Piped)
+	if !ok {
+		return fmt.Errorf("the process adapter needs the DUT's stdin and stdout")
+	}
+	stdin, stdout := pp.Pipes()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.link == nil {
-		pl, err := dut.NewProcess(p.stdin, p.output, prof, tap)
+		pl, err := dut.NewProcess(stdin, stdout, prof, tap)
 		if err != nil {
 			return err
 		}
@@ -38,7 +43,7 @@ func (l *lazyProcess) attach(p *process, prof *dut.Profile, tap func(dir, line s
 		close(l.readyCh())
 		return nil
 	}
-	return l.link.Attach(p.stdin, p.output)
+	return l.link.Attach(stdin, stdout)
 }
 
 // get waits (under ctx) for the first process.

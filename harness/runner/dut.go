@@ -33,7 +33,6 @@ const dutLogLimit = 256 << 10
 // process is a DUT running as a host process.
 type process struct {
 	cmd  *exec.Cmd
-	out  *boundedBuffer
 	done chan struct{}
 	err  error // set before done closes
 
@@ -43,9 +42,20 @@ type process struct {
 	output io.ReadCloser
 }
 
+// processLauncher starts the bench's DUT program as a host process.
+type processLauncher struct {
+	p      *bench.Process
+	lookup func(string) (string, error)
+}
+
+// Launch implements Launcher.
+func (l processLauncher) Launch(la Launch) (Process, error) {
+	return startProcess(l.p, la.Vars, la.Args, l.lookup, la.Log, la.Pipes)
+}
+
 // startProcess expands placeholders, writes the config file and starts the
 // DUT. Failing to start is a bench error: the rig could not run the DUT.
-func startProcess(p *bench.Process, vars map[string]string, extraArgs []string, lookup func(string) (string, error), prev *process, pipes bool) (*process, error) {
+func startProcess(p *bench.Process, vars map[string]string, extraArgs []string, lookup func(string) (string, error), out io.Writer, pipes bool) (*process, error) {
 	if p.Config != nil {
 		cfg := expandAny(p.Config, vars)
 		data, err := json.MarshalIndent(cfg, "", "  ")
@@ -75,11 +85,10 @@ func startProcess(p *bench.Process, vars map[string]string, extraArgs []string, 
 	for k, v := range p.Env {
 		cmd.Env = append(cmd.Env, k+"="+expand(v, vars))
 	}
-	out := &boundedBuffer{limit: dutLogLimit}
-	if prev != nil {
-		out = prev.out // one log across restarts
+	if out == nil {
+		out = io.Discard
 	}
-	pr := &process{cmd: cmd, out: out, done: make(chan struct{})}
+	pr := &process{cmd: cmd, done: make(chan struct{})}
 	var started func()
 	if pipes {
 		var err error
@@ -170,9 +179,26 @@ func (p *process) exited() (bool, error) {
 	}
 }
 
-// kill ends the process group at once (SIGKILL), as a power cut does, and
+// Pid implements Process.
+func (p *process) Pid() int { return p.cmd.Process.Pid }
+
+// Done implements Process.
+func (p *process) Done() <-chan struct{} { return p.done }
+
+// Err implements Process: how it ended, once Done is closed.
+func (p *process) Err() error {
+	if done, err := p.exited(); done {
+		return err
+	}
+	return nil
+}
+
+// Pipes implements Piped.
+func (p *process) Pipes() (io.WriteCloser, io.ReadCloser) { return p.stdin, p.output }
+
+// Kill ends the process group at once (SIGKILL), as a power cut does, and
 // waits (bounded) until it is gone.
-func (p *process) kill() {
+func (p *process) Kill() {
 	if done, _ := p.exited(); done {
 		return
 	}
@@ -183,9 +209,9 @@ func (p *process) kill() {
 	}
 }
 
-// stop ends the process: SIGTERM to its process group, SIGKILL after the
+// Stop ends the process: SIGTERM to its process group, SIGKILL after the
 // grace period. It always returns within stopGrace plus a moment.
-func (p *process) stop() {
+func (p *process) Stop() {
 	if done, _ := p.exited(); done {
 		return
 	}

@@ -54,39 +54,74 @@ type Options struct {
 type Rig struct {
 	Bench *bench.Bench
 
-	opts     Options
+	opts  Options
+	parts Parts
+	host  Host // parts.Host, for the checks
+
+	// What Up opened, for Close and for the faults.
 	pcsc     *pcsc.Client
-	reader   pcsc.Reader
-	host     *acquirer.Server
-	hostAddr string
+	acq      *acquirer.Server
 	line     *lineproxy.Emulated // the emulated ECR line, through the fault proxy
 	netProxy *netproxy.Proxy     // between the DUT and the host, when the bench asks
 	dutHost  string              // the host address the DUT is given
 	ecrPort  serial.Port
+	supply   *emulated.Supply
+	msrPTY   *serial.PTY
+	msr      *magstripe.MSR
+	workdir  string
 	// sched is the running scenario's fault schedule, for event hooks
 	// that live as long as the rig (line and network proxies).
 	sched atomic.Pointer[fault.Schedule]
 	// current is the running scenario, for the supply's power events.
 	current atomic.Pointer[run]
-	supply  *emulated.Supply
-	msrPTY  *serial.PTY
-	msr     *magstripe.MSR
-	workdir string
 	work    *workdir.Dir
 	lease   *lease.Lease      // the bench's resources, for the rig's life
 	slot    *vpcd.Reservation // the card slot, under lease
-	// parts are the fault-facing parts beyond card, host and DUT (msr,
-	// supply, line, network), as their packages' types.
-	parts map[fault.Part]any
+	// faultParts are the fault-facing parts beyond card, host and DUT
+	// (msr, supply, line, network), as their packages' types.
+	faultParts map[fault.Part]any
+}
+
+// New makes a rig of parts that are already open (in tests: the fakes of
+// package runnertest). Close releases what New made (its work folder);
+// the parts are the caller's.
+func New(b *bench.Bench, p Parts, opts Options) (*Rig, error) {
+	if p.Reader == nil || p.ECR == nil {
+		return nil, fmt.Errorf("runner.New: a rig needs a reader and an ECR line")
+	}
+	r := newRig(b, opts)
+	if err := r.openWork(); err != nil {
+		return nil, err
+	}
+	r.use(p)
+	return r, nil
+}
+
+func newRig(b *bench.Bench, opts Options) *Rig {
+	if opts.Lookup == nil {
+		opts.Lookup = lookupCommand
+	}
+	return &Rig{Bench: b, opts: opts, faultParts: map[fault.Part]any{}}
+}
+
+// use wires the run-facing parts in.
+func (r *Rig) use(p Parts) {
+	r.parts = p
+	r.host = p.Host
+	if p.Supply != nil {
+		r.faultParts[fault.PartSupply] = p.Supply
+		p.Supply.OnChange(r.onSupply)
+	}
+	if p.Network != nil {
+		r.faultParts[fault.PartNetwork] = p.Network
+	}
 }
 
 // Up opens every part of b. Any failure is a bench error naming the part;
 // parts already opened are closed again.
 func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
-	if opts.Lookup == nil {
-		opts.Lookup = lookupCommand
-	}
-	r := &Rig{Bench: b, opts: opts, parts: map[fault.Part]any{}}
+	r := newRig(b, opts)
+	p := Parts{}
 	defer func() {
 		if err != nil {
 			r.Close()
@@ -109,31 +144,37 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 	if !slices.Contains(readers, b.Card.Reader) {
 		return nil, verdict.Bench("pcsc", fmt.Errorf("reader %q not found (readers: %q): %w", b.Card.Reader, readers, pcsc.ErrNoReader))
 	}
-	r.reader = r.pcsc.Reader(b.Card.Reader)
+	p.Reader = pcscReader{r: r.pcsc.Reader(b.Card.Reader), name: b.Card.Reader}
+	if b.Card.Emulator != "" {
+		p.Slot = reservedSlot{r}
+	}
+	if b.DUT.Process != nil {
+		p.DUT = processLauncher{p: b.DUT.Process, lookup: r.opts.Lookup}
+	}
+	hostAddr := b.Host.Address
 	if h := b.Host.Emulated; h != nil {
-		r.host, err = acquirer.NewServer(acquirer.Config{Default: h.Default, Rules: h.Rules})
+		r.acq, err = acquirer.NewServer(acquirer.Config{Default: h.Default, Rules: h.Rules})
 		if err != nil {
 			return nil, verdict.Bench("host", err)
 		}
+		p.Host = r.acq
 		// The host lives as long as the rig, not as long as ctx (Up's caller
 		// may pass a short-lived one): Close stops it.
-		addr, err := r.host.Start(context.WithoutCancel(ctx), h.Listen)
+		addr, err := r.acq.Start(context.WithoutCancel(ctx), h.Listen)
 		if err != nil {
 			return nil, verdict.Bench("host", err)
 		}
-		r.hostAddr = addr.String()
-	} else {
-		r.hostAddr = b.Host.Address
+		hostAddr = addr.String()
 	}
-	r.dutHost = r.hostAddr
+	r.dutHost = hostAddr
 	if b.Host.Proxy {
-		r.netProxy = netproxy.New(r.hostAddr, netproxy.Options{})
+		r.netProxy = netproxy.New(hostAddr, netproxy.Options{})
 		addr, err := r.netProxy.Start(context.WithoutCancel(ctx), "127.0.0.1:0")
 		if err != nil {
 			return nil, verdict.Bench("network proxy", err)
 		}
 		r.dutHost = addr.String()
-		r.parts[fault.PartNetwork] = r.netProxy
+		p.Network = r.netProxy
 		// MTI triggers fire before the message reaches the host.
 		r.netProxy.OnMessage(func(d netproxy.Direction, mti string) {
 			if s := r.sched.Load(); s != nil && d == netproxy.ToHost {
@@ -147,15 +188,14 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 			return nil, verdict.Bench("msr line", err)
 		}
 		r.msr = magstripe.NewMSR(r.msrPTY.Port())
-		r.parts[fault.PartMSR] = r.msr
+		r.faultParts[fault.PartMSR] = r.msr
 	}
-	if p := b.Power; p != nil {
-		r.supply, err = emulated.New(filepath.Join(r.workdir, "supply.state"), &emulated.Opts{Nominal: p.Nominal.Potential()})
+	if pw := b.Power; pw != nil {
+		r.supply, err = emulated.New(filepath.Join(r.workdir, "supply.state"), &emulated.Opts{Nominal: pw.Nominal.Potential()})
 		if err != nil {
 			return nil, verdict.Bench("supply", err)
 		}
-		r.parts[fault.PartSupply] = r.supply
-		r.supply.OnChange(r.onSupply)
+		p.Supply = r.supply
 	}
 	if b.ECR.Emulated() {
 		r.line, err = lineproxy.NewEmulated(context.WithoutCancel(ctx), lineproxy.Options{})
@@ -163,7 +203,7 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 			return nil, verdict.Bench("ecr line", err)
 		}
 		r.ecrPort = r.line.HarnessPort()
-		r.parts[fault.PartLine] = r.line.Proxy()
+		r.faultParts[fault.PartLine] = r.line.Proxy()
 		// ECR triggers fire before the DUT's frame reaches the harness.
 		r.line.Proxy().OnFrame(func(f lineproxy.Frame) {
 			if s := r.sched.Load(); s != nil && f.Dir == lineproxy.FromDUT {
@@ -177,11 +217,13 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 			return nil, verdict.Bench("ecr line", err)
 		}
 	}
+	p.ECR = serialECR{port: r.ecrPort, line: r.line, adapter: b.DUT.Adapter, prof: b.DUT.Prof}
+	r.use(p)
 	return r, nil
 }
 
 // Host is the emulated acquirer, or nil on a bench with a real host.
-func (r *Rig) Host() *acquirer.Server { return r.host }
+func (r *Rig) Host() *acquirer.Server { return r.acq }
 
 // Close releases every part; it is safe on a partly opened rig.
 func (r *Rig) Close() error {
@@ -197,8 +239,8 @@ func (r *Rig) Close() error {
 	if r.msrPTY != nil {
 		errs = append(errs, r.msrPTY.Close())
 	}
-	if r.host != nil {
-		errs = append(errs, r.host.Close())
+	if r.acq != nil {
+		errs = append(errs, r.acq.Close())
 	}
 	if r.pcsc != nil {
 		errs = append(errs, r.pcsc.Close())
@@ -240,20 +282,23 @@ func (r *Rig) msrPath() string {
 
 // supplyPath is the emulated supply's state file, or "".
 func (r *Rig) supplyPath() string {
-	if r.supply == nil {
+	if r.parts.Supply == nil {
 		return ""
 	}
-	return r.supply.Path()
+	return r.parts.Supply.Path()
 }
 
 // onSupply makes the emulated supply's output real for the DUT process:
 // output off kills it at once (a power cut), output on boots it again.
 // Voltage changes reach the DUT through the state file it reads.
-func (r *Rig) onSupply(ctx context.Context, c emulated.Change) error {
+// A panic in it is recovered, recorded, and ends the scenario (then in
+// its safe state) as a bench error.
+func (r *Rig) onSupply(ctx context.Context, c emulated.Change) (err error) {
 	ru := r.current.Load()
 	if ru == nil {
 		return nil
 	}
+	defer ru.recoverInto("supply callback", &err)
 	ru.rec.add("power", fmt.Sprintf("supply %s -> %s", c.From, c.To))
 	switch {
 	case c.From.Output && !c.To.Output:
@@ -266,16 +311,21 @@ func (r *Rig) onSupply(ctx context.Context, c emulated.Change) error {
 
 // resetParts returns the rig's fault-bearing parts to normal between
 // scenarios, whatever a fault's Clear did or did not do.
-func (r *Rig) resetParts() {
-	if r.netProxy != nil {
-		r.netProxy.ResetAll()
+func (r *Rig) resetParts() error {
+	var errs []error
+	if r.parts.Network != nil {
+		r.parts.Network.ResetAll()
 	}
 	if r.host != nil {
 		r.host.ResetBehaviour()
 	}
-	if r.supply != nil {
-		_ = r.supply.Halt() // output on at nominal; no DUT runs now
+	if r.parts.Supply != nil {
+		// Output on at nominal; the lifecycle is safe, so no DUT boots.
+		if err := r.parts.Supply.Halt(); err != nil {
+			errs = append(errs, verdict.Bench("supply", err))
+		}
 	}
+	return errors.Join(errs...)
 }
 
 // watchEvery is how often a running scenario checks the rig.
@@ -301,30 +351,11 @@ func (r *Rig) watch(ctx context.Context, cancel context.CancelCauseFunc) {
 	}
 }
 
-// healthy checks that pcscd answers and the DUT's reader is still there.
-// It asks through a fresh PC/SC context: an established one can keep
-// answering from the client library's cache after pcscd is gone.
+// healthy checks that pcscd answers, the DUT's reader is still there and
+// the ECR line works.
 func (r *Rig) healthy(ctx context.Context) error {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-	defer cancel()
-	c, err := pcsc.Open()
-	if err != nil {
-		return verdict.Bench("pcsc", err)
+	if err := r.parts.Reader.Healthy(ctx); err != nil {
+		return err
 	}
-	defer c.Close()
-	readers, err := c.Readers(cctx)
-	if err != nil {
-		return verdict.Bench("pcsc", err)
-	}
-	if !slices.Contains(readers, r.Bench.Card.Reader) {
-		return verdict.Bench("pcsc", fmt.Errorf("reader %q vanished: %w", r.Bench.Card.Reader, pcsc.ErrReaderGone))
-	}
-	if r.line != nil {
-		select {
-		case <-r.line.Proxy().Failed():
-			return verdict.Bench("ecr line proxy", r.line.Proxy().Err())
-		default:
-		}
-	}
-	return nil
+	return r.parts.ECR.Err()
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/poshil/poshil/drivers/vpcd"
 	"github.com/poshil/poshil/fixtures/cards"
 	"github.com/poshil/poshil/fixtures/emvcard"
-	"github.com/poshil/poshil/harness/dut"
 	"github.com/poshil/poshil/harness/evidence"
 	"github.com/poshil/poshil/harness/fault"
 	"github.com/poshil/poshil/harness/plan"
@@ -39,7 +38,9 @@ type run struct {
 	faults  []evidence.TimelineEntry
 	faultMu sync.Mutex
 
-	dut     *process
+	// lc owns the DUT process and the bench's state for this scenario.
+	lc      *Lifecycle
+	dutLog  *boundedBuffer // the DUT's output, across restarts
 	dutVars map[string]string
 	dutArgs []string
 	// procLink is the process adapter's link (adapter process), whose
@@ -56,8 +57,14 @@ type run struct {
 	// untrigger removes byte-count triggers set on the line proxy.
 	untrigger []func()
 	stopRx    context.CancelFunc
-	slot      *vpcd.Slot
-	cursor    int       // next message a step looks at
+	// cancel ends the scenario with a cause (a bench error, a panic in a
+	// goroutine the run started).
+	cancel context.CancelCauseFunc
+	slot   InsertedCard
+	// atrAltered: a fault changed the inserted card's ATR (mute, bad), so
+	// a terminal that never sends it a command is doing its job.
+	atrAltered bool
+	cursor     int       // next message a step looks at
 	firstAt   time.Time // when the first step acted
 	seq       int
 }
@@ -72,7 +79,8 @@ func (r *Rig) Run(ctx context.Context, sc *scenario.Scenario) verdict.Result {
 // --mutant NAME for the reference terminal).
 func (r *Rig) RunWith(ctx context.Context, sc *scenario.Scenario, dutArgs []string) (res verdict.Result) {
 	res = verdict.Result{Scenario: sc.Name, File: sc.File, Labels: sc.Labels, Started: time.Now()}
-	ru := &run{rig: r, sc: sc, rec: newRecorder(), dutArgs: append(slices.Clone(r.opts.DUTArgs), dutArgs...)}
+	ru := &run{rig: r, sc: sc, rec: newRecorder(), dutArgs: append(slices.Clone(r.opts.DUTArgs), dutArgs...),
+		dutLog: &boundedBuffer{limit: dutLogLimit}}
 	ru.apdus = evidence.NewAPDULog(ru.rec.start)
 	if live := r.opts.Live; live != nil {
 		ru.rec.live = func(l verdict.Line) { live(sc.Name, l) }
@@ -86,8 +94,8 @@ func (r *Rig) RunWith(ctx context.Context, sc *scenario.Scenario, dutArgs []stri
 		ru.faultMu.Lock()
 		ev.Faults = ru.faults
 		ru.faultMu.Unlock()
-		if ru.dut != nil {
-			ev.DUTLog = ru.rec.scrub.String(ru.dut.out.String())
+		if r.parts.DUT != nil {
+			ev.DUTLog = ru.rec.scrub.String(ru.dutLog.String())
 		}
 		if o, ok := ru.finalResultIfAny(); ok && !ru.firstAt.IsZero() {
 			ev.Measurements = append(ev.Measurements, evidence.Millis("time_to_result_ms", o.at.Sub(ru.firstAt), sc.Expect.Within))
@@ -115,9 +123,10 @@ func (r *Rig) RunWith(ctx context.Context, sc *scenario.Scenario, dutArgs []stri
 	tctx, cancelT := context.WithTimeout(ctx, sc.Timeout)
 	defer cancelT()
 	sctx, cancel := context.WithCancelCause(tctx)
+	ru.cancel = cancel
 	defer cancel(nil)
 	defer ru.safe(sctx)
-	go r.watch(sctx, cancel)
+	ru.goGuarded("rig watch", func() { r.watch(sctx, cancel) })
 	defer func() {
 		if p := recover(); p != nil {
 			res.Class = verdict.BenchError
@@ -139,6 +148,8 @@ func (r *Rig) RunWith(ctx context.Context, sc *scenario.Scenario, dutArgs []stri
 		// under it (pcscd going down makes the DUT's reader fail first).
 		if berr := ru.confirmRig(ctx); berr != nil {
 			res.Class, res.Reason = verdict.BenchError, berr.Error()+" (the DUT's report was: "+res.Reason+")"
+		} else if berr := ru.cardOutcomeUnseen(res.Outcome); berr != nil {
+			res.Class, res.Reason = verdict.BenchError, berr.Error()+" (the check said: "+res.Reason+")"
 		}
 	}
 	ru.rec.add("poshil", fmt.Sprintf("verdict %s %s", res.Class, res.Reason))
@@ -213,15 +224,13 @@ func (ru *run) boot(ctx context.Context) error {
 	if r.host != nil {
 		r.host.Reset()
 	}
-	actx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	actx, cancel := context.WithTimeout(ctx, emptyBound)
 	defer cancel()
-	if err := r.reader.WaitAbsent(actx); err != nil {
+	if err := r.parts.Reader.WaitEmpty(actx); err != nil {
 		return verdict.Bench("card reader "+r.Bench.Card.Reader, fmt.Errorf("a card is in the reader before the scenario starts: %w", err))
 	}
-	if r.line != nil {
-		if err := r.line.Flush(); err != nil {
-			return verdict.Bench("ecr line", err)
-		}
+	if err := r.parts.ECR.Flush(); err != nil {
+		return verdict.Bench("ecr line", err)
 	}
 	if r.msrPTY != nil {
 		if err := r.msrPTY.Flush(); err != nil {
@@ -229,20 +238,18 @@ func (ru *run) boot(ctx context.Context) error {
 		}
 	}
 	var l link
-	switch r.Bench.DUT.Adapter {
-	case "console":
-		cl, err := dut.NewConsole(r.ecrPort, r.Bench.DUT.Prof, ru.lineTap)
+	if r.Bench.DUT.Adapter == "process" {
+		ru.procLink = &lazyProcess{}
+		l = ru.procLink
+	} else {
+		el, err := r.parts.ECR.Link(ru.tap, ru.lineTap)
 		if err != nil {
 			return fmt.Errorf("%w: %w", yamldoc.ErrInvalid, err)
 		}
-		l = cl
-	case "process":
-		ru.procLink = &lazyProcess{}
-		l = ru.procLink
-	default:
-		l = ecr.NewLink(r.ecrPort, ecr.LinkOptions{Tap: ru.tap})
+		l = el
 	}
 	ru.sess = newSession(l, ru.rec)
+	ru.lc = NewLifecycle(ru.lifecycleHooks())
 
 	ru.target = &target{ru: ru}
 	ru.target.card = &cardSide{ru: ru}
@@ -256,7 +263,7 @@ func (ru *run) boot(ctx context.Context) error {
 			ru.sched.Notify(fault.Event{Kind: fault.EventECR, ECR: string(m.Kind), Text: text})
 		}
 	}
-	if r.Bench.DUT.Process != nil {
+	if r.parts.DUT != nil {
 		dir, err := os.MkdirTemp(r.workdir, "scenario-")
 		if err != nil {
 			return verdict.Bench("workdir", err)
@@ -271,19 +278,40 @@ func (ru *run) boot(ctx context.Context) error {
 			"{supply}":  r.supplyPath(),
 			"{workdir}": dir,
 		}
-		if err := ru.startDUT(); err != nil {
+		// A part the DUT cannot open is the bench's fault: check before
+		// the DUT starts, so it is not taken for the DUT's failure.
+		if err := checkPorts(ru.dutVars); err != nil {
 			return err
 		}
 	}
+	if _, err := ru.lc.PowerOn(ctx); err != nil {
+		return err
+	}
 	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	ru.stopRx = stop
-	go ru.sess.receive(rctx)
-	if r.Bench.DUT.Process == nil {
+	ru.goGuarded("receive loop", func() { ru.sess.receive(rctx) })
+	if r.parts.DUT == nil {
 		if err := ru.sess.send(ctx, ecr.Message{Kind: ecr.Status}); err != nil {
 			return err
 		}
 	}
-	return ru.waitReady(ctx)
+	if err := ru.waitReady(ctx); err != nil {
+		return err
+	}
+	return ru.lc.Ready(ctx)
+}
+
+// emptyBound is how long a scenario waits for the reader to report its
+// slot empty (vpcd polls presence every 400 ms).
+const emptyBound = 3 * time.Second
+
+// beginSale tells the lifecycle a sale is sent. A sale to a DUT that is
+// off or booting is the scenario's choice (the terminal is judged on what
+// it does with it); the transcript says so.
+func (ru *run) beginSale(ctx context.Context) {
+	if err := ru.lc.Begin(ctx); err != nil {
+		ru.rec.add("poshil", "sale sent while the bench is not ready: "+err.Error())
+	}
 }
 
 // lineTap records a text-protocol DUT's lines (already masked by the
@@ -292,27 +320,33 @@ func (ru *run) lineTap(dir, line string) {
 	ru.rec.add("dut-"+dir, line)
 }
 
-// startDUT starts the DUT process (again, after a power cut).
-func (ru *run) startDUT() error {
-	if ru.dut != nil {
-		ru.dut.stop()
+// lifecycleHooks start the DUT process (again, after a power cut) on the
+// lifecycle's goroutine, and tell the session about its starts and cuts.
+func (ru *run) lifecycleHooks() LifecycleHooks {
+	h := LifecycleHooks{
+		Cut: func() {
+			ru.sess.setDUTDone(nil) // an intended death: waits go on until the reboot
+			ru.rec.add("power", "DUT killed (power cut)")
+		},
 	}
-	p := ru.rig.Bench.DUT.Process
-	proc, err := startProcess(p, ru.dutVars, ru.dutArgs, ru.rig.opts.Lookup, ru.dut, ru.procLink != nil)
-	if err != nil {
-		return err
+	launcher := ru.rig.parts.DUT
+	if launcher == nil {
+		return h
 	}
-	if ru.procLink != nil {
-		if err := ru.procLink.attach(proc, ru.rig.Bench.DUT.Prof, ru.lineTap); err != nil {
-			proc.kill()
-			return fmt.Errorf("%w: %w", yamldoc.ErrInvalid, err)
+	h.Launch = func() (Process, error) {
+		return launcher.Launch(Launch{Vars: ru.dutVars, Args: ru.dutArgs, Log: ru.dutLog, Pipes: ru.procLink != nil})
+	}
+	h.Started = func(p Process) error {
+		if ru.procLink != nil {
+			if err := ru.procLink.attach(p, ru.rig.Bench.DUT.Prof, ru.lineTap); err != nil {
+				return fmt.Errorf("%w: %w", yamldoc.ErrInvalid, err)
+			}
 		}
+		ru.sess.setDUTDone(p.Done())
+		ru.rec.add("poshil", fmt.Sprintf("DUT started: pid %d", p.Pid()))
+		return nil
 	}
-	ru.dut = proc
-	dut := proc
-	ru.sess.setDUTDone(dut.done)
-	ru.rec.add("poshil", fmt.Sprintf("DUT started: pid %d", dut.cmd.Process.Pid))
-	return nil
+	return h
 }
 
 // waitReady waits for the DUT's next READY within the boot timeout.
@@ -343,10 +377,13 @@ func (ru *run) dutError(err error) error {
 	if n := ru.naksOpen.Load(); n > 0 {
 		err = fmt.Errorf("%w (the terminal never resent the ECR frame poshil NAKed: %d NAK(s) since its last good frame)", err, n)
 	}
-	if ru.dut != nil {
-		if done, perr := ru.dut.exited(); done {
-			return fmt.Errorf("%w (terminal process %s)", err, exitDescription(perr))
-		}
+	if ru.lc == nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if done, perr := ru.lc.Exited(ctx); done {
+		return fmt.Errorf("%w (terminal process %s)", err, exitDescription(perr))
 	}
 	return err
 }
@@ -367,11 +404,22 @@ func (ru *run) tap(ev ecr.TapEvent) {
 	}
 }
 
-// safe returns the bench to its safe state: card out, DUT stopped, receive
-// loop ended. It runs with its own deadline even after cancellation.
+// safe returns the bench to its safe state: DUT stopped first (so no
+// fault's Clear can boot it again, and nothing a fault held reaches it),
+// then faults cleared, parts reset, card out, receive loop ended. It runs
+// with its own deadline even after cancellation.
 func (ru *run) safe(parent context.Context) {
 	ctx, cancel := cleanupContext(parent)
 	defer cancel()
+	if ru.lc != nil {
+		how, err := ru.lc.Safe(ctx)
+		switch {
+		case err != nil:
+			ru.rec.add("poshil", "safe state: stopping the DUT: "+err.Error())
+		case how != "":
+			ru.rec.add("poshil", "safe state: DUT stopped ("+how+")")
+		}
+	}
 	if ru.sched != nil {
 		ru.rig.sched.CompareAndSwap(ru.sched, nil)
 		for _, rm := range ru.untrigger {
@@ -381,25 +429,14 @@ func (ru *run) safe(parent context.Context) {
 			ru.rec.add("poshil", "safe state: clearing faults: "+err.Error())
 		}
 	}
-	// Stop the DUT before the supply returns to nominal, so Halt does not
-	// boot it again.
-	if ru.dut != nil {
-		ru.dut.stop()
-		ru.rec.add("poshil", "safe state: DUT stopped ("+exitDescription(ru.dut.err)+")")
-	}
 	ru.rig.current.CompareAndSwap(ru, nil)
-	ru.rig.resetParts()
-	if ru.slot != nil {
-		if err := ru.slot.Remove(); err != nil {
-			ru.rec.add("poshil", "safe state: card removal: "+err.Error())
-		}
-		ru.slot = nil
+	if ru.lc != nil {
+		_ = ru.lc.Close(ctx)
 	}
-	// The next scenario must find an empty reader: pcscd notices a removal
-	// only at its next presence poll (vpcd: about every 400 ms).
-	if err := ru.rig.reader.WaitAbsent(ctx); err != nil {
-		ru.rec.add("poshil", "safe state: reader still reports a card: "+err.Error())
+	if err := ru.rig.resetParts(); err != nil {
+		ru.rec.add("poshil", "safe state: "+err.Error())
 	}
+	ru.recoverSlot(ctx)
 	if ru.stopRx != nil {
 		ru.stopRx()
 		select {

@@ -74,19 +74,20 @@ func TestDUTInheritsNoDescriptor(t *testing.T) {
 	defer unix.Close(leak)
 	dir := t.TempDir()
 	p := &bench.Process{Command: []string{"sh", "-c", "ls /proc/$$/fd; echo $POSHIL_RUN"}}
-	proc, err := startProcess(p, map[string]string{"{workdir}": dir}, nil, lookupCommand, nil, false)
+	out := &boundedBuffer{limit: dutLogLimit}
+	proc, err := startProcess(p, map[string]string{"{workdir}": dir}, nil, lookupCommand, out, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case <-proc.done:
 	case <-time.After(10 * time.Second):
-		proc.kill()
+		proc.Kill()
 		t.Fatal("the DUT did not end")
 	}
-	fds := strings.Fields(proc.out.String())
+	fds := strings.Fields(out.String())
 	if len(fds) == 0 || fds[len(fds)-1] != dir {
-		t.Fatalf("DUT output %q: want its fds, then the marker %s", proc.out.String(), dir)
+		t.Fatalf("DUT output %q: want its fds, then the marker %s", out.String(), dir)
 	}
 	for _, f := range fds[:len(fds)-1] {
 		if f == fmt.Sprint(leak) {

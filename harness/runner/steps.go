@@ -8,9 +8,7 @@ import (
 	"time"
 
 	"github.com/poshil/poshil/drivers/ecr"
-	"github.com/poshil/poshil/fixtures/emvcard"
 	"github.com/poshil/poshil/fixtures/magstripe"
-	"github.com/poshil/poshil/harness/evidence"
 	"github.com/poshil/poshil/harness/scenario"
 	"github.com/poshil/poshil/harness/verdict"
 	"github.com/poshil/poshil/harness/yamldoc"
@@ -27,6 +25,7 @@ func (ru *run) step(ctx context.Context, st *scenario.Step) error {
 		if cur == "" {
 			cur = "978"
 		}
+		ru.beginSale(ctx)
 		return ru.sess.sendStep(ctx, ecr.Message{Kind: ecr.Sale, Fields: []ecr.Field{
 			{Key: "amount", Value: strconv.FormatInt(int64(st.Sale.Amount), 10)},
 			{Key: "currency", Value: cur},
@@ -75,25 +74,6 @@ func (ru *run) step(ctx context.Context, st *scenario.Step) error {
 		return ru.swipe(ctx)
 	}
 	return fmt.Errorf("empty step")
-}
-
-// insert plugs the scenario's card into the bench's card emulator.
-func (ru *run) insert(ctx context.Context) error {
-	if ru.slot != nil {
-		return fmt.Errorf("a card is already inserted")
-	}
-	card, err := emvcard.New(ru.profile)
-	if err != nil {
-		return fmt.Errorf("card %s: %w", ru.sc.Card.Name, err)
-	}
-	ru.target.card.install(card)
-	slot, err := ru.rig.insertCard(ctx, evidence.Tap(card, ru.apdus))
-	if err != nil {
-		return verdict.Bench("card emulator "+ru.rig.Bench.Card.Emulator, err)
-	}
-	ru.slot = slot
-	ru.rec.add("card", fmt.Sprintf("inserted %s (%s) into %s", ru.sc.Card.Name, ru.profile.MaskedPAN(), ru.rig.Bench.Card.Reader))
-	return nil
 }
 
 // waitDisplay waits for a DISPLAY containing the text. A RESULT first means
@@ -186,20 +166,6 @@ func wrongPIN(pin string) string {
 		b[i] = '0' + (c-'0'+1)%10
 	}
 	return string(b)
-}
-
-// removeCard takes the card out of the emulator slot, if one is in.
-func (ru *run) removeCard() error {
-	if ru.slot == nil {
-		return nil
-	}
-	err := ru.slot.Remove()
-	ru.slot = nil
-	ru.rec.add("card", "removed")
-	if err != nil {
-		return verdict.Bench("card emulator", err)
-	}
-	return nil
 }
 
 // askLast sends LAST and checks the terminal's answer against want.

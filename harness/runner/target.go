@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -27,17 +28,17 @@ func (t *target) Card() fault.CardSide {
 	return t.card
 }
 
-func (t *target) Host() *acquirer.Server { return t.ru.rig.host }
+func (t *target) Host() *acquirer.Server { return t.ru.rig.acq }
 
 func (t *target) DUT() fault.DUTSide {
-	if t.ru.rig.Bench.DUT.Process == nil {
+	if t.ru.rig.parts.DUT == nil {
 		return nil
 	}
 	return dutSide{t.ru}
 }
 
 func (t *target) Part(p fault.Part) any {
-	if v, ok := t.ru.rig.parts[p]; ok {
+	if v, ok := t.ru.rig.faultParts[p]; ok {
 		return v
 	}
 	return nil
@@ -147,31 +148,37 @@ func (c *cardSide) atr(atr []byte) []byte {
 	return atr
 }
 
-// dutSide controls the DUT process for power faults.
+// dutSide is the DUT's power as faults see it: each call asks the
+// scenario's lifecycle for a transition; none starts or stops a process
+// itself. In the safe state both are no-ops.
 type dutSide struct{ ru *run }
 
-// Kill ends the DUT at once, as a power cut.
+// Kill asks for "DUT off", as a power cut.
 func (d dutSide) Kill(ctx context.Context) error {
-	if d.ru.dut == nil {
-		return nil
+	if err := d.ru.lc.PowerOff(ctx); err != nil && !errors.Is(err, ErrSafeState) {
+		return err
 	}
-	d.ru.sess.setDUTDone(nil) // an intended death: waits go on until the reboot
-	d.ru.dut.kill()
-	d.ru.rec.add("power", "DUT killed (power cut)")
 	return nil
 }
 
-// Start boots the DUT again and waits for READY.
+// Start asks for "DUT on" and waits for READY. Refused in the safe state
+// (a power cut cleared on abort must not boot the DUT just to stop it).
 func (d dutSide) Start(ctx context.Context) error {
-	if d.ru.dut != nil {
-		if done, _ := d.ru.dut.exited(); !done {
-			return nil
-		}
-	}
-	d.ru.rec.add("power", "DUT restarting (power restored)")
 	from := len(d.ru.sess.all()) // its own cursor: the steps keep theirs
-	if err := d.ru.startDUT(); err != nil {
+	started, err := d.ru.lc.PowerOn(ctx)
+	switch {
+	case errors.Is(err, ErrSafeState):
+		d.ru.rec.add("power", "DUT not restarted: the bench is in its safe state")
+		return nil
+	case err != nil || !started:
 		return err
 	}
-	return d.ru.waitReadyFrom(ctx, &from)
+	d.ru.rec.add("power", "DUT restarting (power restored)")
+	if err := d.ru.waitReadyFrom(ctx, &from); err != nil {
+		return err
+	}
+	if err := d.ru.lc.Ready(ctx); err != nil && !errors.Is(err, ErrSafeState) {
+		return err
+	}
+	return nil
 }
