@@ -38,6 +38,7 @@ func (ru *run) insert(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("card %s: %w", ru.sc.Card.Name, err)
 	}
+	base := card.ATR() // before any fault's hook
 	ru.target.card.install(card)
 	in, err := slot.Insert(ctx, evidence.Tap(card, ru.apdus))
 	if err != nil {
@@ -45,7 +46,7 @@ func (ru *run) insert(ctx context.Context) error {
 	}
 	ru.slot = in
 	ru.rec.add("card", fmt.Sprintf("inserted %s (%s) into %s", ru.sc.Card.Name, ru.profile.MaskedPAN(), ru.rig.Bench.Card.Reader))
-	return ru.confirmInsert(ctx, card, in)
+	return ru.confirmInsert(ctx, card, base, in)
 }
 
 // waitEmpty waits (bounded) until the reader reports no card.
@@ -63,7 +64,7 @@ func (ru *run) waitEmpty(ctx context.Context, when string) error {
 // fault that spoils the ATR (mute_card, bad_atr) leaves presence to
 // confirm. A card that left the slot after the reader took it (a fault
 // pulled it) was seen.
-func (ru *run) confirmInsert(ctx context.Context, card *emvcard.Card, in InsertedCard) error {
+func (ru *run) confirmInsert(ctx context.Context, card *emvcard.Card, base []byte, in InsertedCard) error {
 	cctx, cancel := context.WithTimeout(ctx, insertBound)
 	defer cancel()
 	type seen struct {
@@ -81,7 +82,7 @@ func (ru *run) confirmInsert(ctx context.Context, card *emvcard.Card, in Inserte
 		if s.err != nil {
 			return verdict.Bench(part, fmt.Errorf("the reader did not report our card within %v: %w", insertBound, s.err))
 		}
-		return ru.checkATR(card, s.atr)
+		return ru.checkATR(card.ATR(), base, s.atr)
 	case <-in.Done():
 		cancel()
 		<-ch
@@ -95,9 +96,9 @@ func (ru *run) confirmInsert(ctx context.Context, card *emvcard.Card, in Inserte
 	}
 }
 
-// checkATR compares the ATR the reader reports with our card's.
-func (ru *run) checkATR(card *emvcard.Card, got []byte) error {
-	want, base := card.ATR(), []byte(ru.profile.ATR)
+// checkATR compares the ATR the reader reports with our card's, as the
+// faults present it (want) or as the profile has it (base).
+func (ru *run) checkATR(want, base, got []byte) error {
 	if !bytes.Equal(want, base) {
 		ru.atrAltered = true
 	}
