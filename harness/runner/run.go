@@ -65,8 +65,8 @@ type run struct {
 	// a terminal that never sends it a command is doing its job.
 	atrAltered bool
 	cursor     int       // next message a step looks at
-	firstAt   time.Time // when the first step acted
-	seq       int
+	firstAt    time.Time // when the first step acted
+	seq        int
 }
 
 // Run runs one scenario and returns its verdict. The bench is back in its
