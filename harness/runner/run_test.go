@@ -345,3 +345,27 @@ func lastIndex(l *runnertest.Log, prefix string) int {
 	}
 	return -1
 }
+
+// A power cut cleared by its own timer (for:) boots the terminal from the
+// fault's goroutine through the lifecycle while the steps run: no data
+// race on the DUT (go test -race).
+func TestPowerCutClearedByTimerBoots(t *testing.T) {
+	fb, r := fakeRig(t)
+	sc := parse(t, `name: timed cut
+card: visa-credit
+timeout: 10s
+steps:
+  - inject: {power_cut: {}, for: 100ms}
+  - wait: 600ms
+  - sale: 12.50
+expect:
+  outcome: APPROVED
+`)
+	res := run(t, context.Background(), r, sc)
+	if res.Class != verdict.Pass {
+		t.Fatalf("got %s (%s), want PASS", res.Class, res.Reason)
+	}
+	if n := fb.Terminal.Launches(); n != 2 {
+		t.Errorf("terminal launched %d times, want 2 (boot, reboot):\n%s", n, fb.Log)
+	}
+}
