@@ -23,9 +23,9 @@ build:
 run: deps build
 	$(BIN)/poshil run --out $(OUT) scenarios
 
-## test: every package's tests against the real pcscd/vpcd, ptys and TCP, then the Ginkgo suite
+## test: every package's tests against the real pcscd/vpcd, ptys and TCP, then the Ginkgo suite, under the race detector
 test: deps build lint
-	$(GO) test -p 1 -count=1 ./...
+	$(GO) test -race -p 1 -count=1 ./...
 
 ## mutants: every scenario against each reference-terminal mutant it names; prints
 ## killed K/N and writes docs/mutants.md. Needs the emulated bench (make deps, or
