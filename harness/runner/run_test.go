@@ -3,6 +3,7 @@ package runner_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -367,5 +368,41 @@ expect:
 	}
 	if n := fb.Terminal.Launches(); n != 2 {
 		t.Errorf("terminal launched %d times, want 2 (boot, reboot):\n%s", n, fb.Log)
+	}
+}
+
+// A card swapped within one presence poll is not seen as a new card: every
+// insertion waits until the reader reports the slot empty.
+func TestInsertWaitsForTheReaderToReportEmpty(t *testing.T) {
+	fb, r := fakeRig(t)
+	sc := parse(t, `name: reinsert
+card: visa-credit
+timeout: 10s
+steps:
+  - sale: 12.50
+  - insert: chip
+  - remove: true
+  - insert: chip
+expect:
+  outcome: APPROVED
+`)
+	res := run(t, context.Background(), r, sc)
+	if res.Class != verdict.Pass {
+		t.Fatalf("got %s (%s), want PASS", res.Class, res.Reason)
+	}
+	e := fb.Log.Entries()
+	removed := -1
+	for i, x := range e {
+		switch x {
+		case "slot remove":
+			removed = i
+		case "slot insert":
+			if removed >= 0 && !slices.Contains(e[removed:i], "reader empty") {
+				t.Errorf("card inserted at %d after a removal at %d without the reader reporting the slot empty:\n%s", i, removed, fb.Log)
+			}
+		}
+	}
+	if removed < 0 {
+		t.Fatalf("no removal in the log:\n%s", fb.Log)
 	}
 }

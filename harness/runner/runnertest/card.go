@@ -136,7 +136,7 @@ func (r *Reader) SetHealth(err error) { r.mu.Lock(); r.health = err; r.mu.Unlock
 
 // WaitEmpty implements runner.Reader.
 func (r *Reader) WaitEmpty(ctx context.Context) error {
-	return r.wait(ctx, func(c *Card) bool { return c == nil }, nil)
+	return r.wait(ctx, func(c *Card) bool { return c == nil }, func(*Card) { r.log.Add("reader empty") })
 }
 
 // WaitCard implements runner.Reader.
@@ -156,7 +156,7 @@ func (r *Reader) wait(ctx context.Context, done func(*Card) bool, then func(*Car
 		s := r.slot
 		s.mu.Lock()
 		if done(s.card) {
-			if then != nil {
+			if then != nil { // under the slot's lock: nothing changes meanwhile
 				then(s.card)
 			}
 			s.mu.Unlock()
