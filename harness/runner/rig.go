@@ -1,7 +1,15 @@
 // Package runner brings a bench up, runs scenarios on it and returns each
 // scenario's verdict with its evidence. After every scenario, and on abort
 // (context cancelled, panic, failed step), it returns the bench to its safe
-// state: card out, DUT stopped, faults cleared, line drained.
+// state: DUT stopped first, then faults cleared, parts reset, card out
+// (the reader reporting the slot empty), line drained.
+//
+// The run depends on the rig through small interfaces (Parts: reader and
+// slot, DUT launcher, ECR line, host journal, network, supply); Up opens
+// the real ones, package runnertest has fakes. The DUT process belongs to
+// a Lifecycle (off, booting, ready, in a transaction, safe) that one
+// goroutine runs: faults ask it for transitions and never start or stop
+// processes themselves.
 //
 // It does not parse files (packages scenario and bench) nor write reports.
 package runner

@@ -130,7 +130,8 @@ func (r *Rig) RunWith(ctx context.Context, sc *scenario.Scenario, dutArgs []stri
 	defer func() {
 		if p := recover(); p != nil {
 			res.Class = verdict.BenchError
-			res.Reason = fmt.Sprintf("harness panic (a poshil bug, not the firmware's): %v\n%s", p, debug.Stack())
+			res.Reason = fmt.Sprintf("%v: %v\n%s", ErrPanic, p, debug.Stack())
+			ru.rec.add("poshil", "verdict "+string(res.Class)+" "+res.Reason)
 		}
 	}()
 	out, err := ru.execute(sctx)
