@@ -406,3 +406,33 @@ expect:
 		t.Fatalf("no removal in the log:\n%s", fb.Log)
 	}
 }
+
+// A panic in the supply's change callback (run on whichever goroutine
+// changed the supply: a fault's timer) is recovered, named, and ends the
+// scenario as BENCH_ERROR in its safe state.
+func TestPanicInSupplyCallbackIsBenchError(t *testing.T) {
+	fb := runnertest.New()
+	r, err := runner.New(fb.Config(), fb.Parts(), runner.Options{Live: func(_ string, l verdict.Line) {
+		if l.Source == "power" && strings.HasPrefix(l.Text, "supply") {
+			panic("live view broke")
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	sc := parse(t, `name: cut
+card: visa-credit
+timeout: 10s
+steps:
+  - inject: {power_cut: {}, for: 50ms}
+  - display: NEVER SHOWN
+expect:
+  outcome: APPROVED
+`)
+	res := run(t, context.Background(), r, sc)
+	if res.Class != verdict.BenchError || !strings.Contains(res.Reason, "supply callback") || !strings.Contains(res.Reason, "live view broke") {
+		t.Fatalf("got %s (%s), want BENCH_ERROR naming the supply callback's panic", res.Class, res.Reason)
+	}
+	assertSafe(t, fb)
+}
