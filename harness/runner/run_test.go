@@ -190,6 +190,11 @@ func TestUnconfirmedInsertionIsBenchError(t *testing.T) {
 		t.Fatalf("got %s (%s), want BENCH_ERROR: the reader never saw the card", res.Class, res.Reason)
 	}
 	assertSafe(t, fb)
+	// The slot was recovered: the next scenario runs normally.
+	fb.Slot.SetUnseen(false)
+	if res := run(t, context.Background(), r, parse(t, sale)); res.Class != verdict.Pass {
+		t.Fatalf("next scenario: got %s (%s), want PASS", res.Class, res.Reason)
+	}
 }
 
 func TestForeignATRIsBenchError(t *testing.T) {
