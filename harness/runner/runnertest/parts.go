@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"periph.io/x/conn/v3/physic"
 
@@ -35,6 +36,9 @@ func (h *Host) Wait(ctx context.Context, pred func(acquirer.Record) bool) (acqui
 
 // Net implements runner.Host.
 func (h *Host) Net(pan string) int64 { return 0 }
+
+// PendingUntil implements runner.Host: the fake holds no late response.
+func (h *Host) PendingUntil() time.Time { return time.Time{} }
 
 // Network is a fake network proxy recording resets.
 type Network struct{ log *Log }
