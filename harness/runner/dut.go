@@ -331,8 +331,14 @@ func exitDescription(err error) string {
 	return err.Error()
 }
 
-// cleanupContext gives cleanup its own deadline even when the scenario's
-// context is already cancelled (Ctrl-C, timeout).
-func cleanupContext(parent context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(parent), 5*time.Second)
+// defaultCleanup bounds the safe state when Options.Cleanup is zero.
+const defaultCleanup = 5 * time.Second
+
+// cleanupContext gives cleanup its own deadline (d, or defaultCleanup) even
+// when the scenario's context is already cancelled (Ctrl-C, timeout).
+func cleanupContext(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		d = defaultCleanup
+	}
+	return context.WithTimeout(context.WithoutCancel(parent), d)
 }

@@ -55,6 +55,10 @@ type Options struct {
 	// Notice, when set, gets what the rig tells the user (a killed run
 	// cleaned up, a warning); nil prints to stderr.
 	Notice func(msg string)
+	// Cleanup bounds the safe state after each scenario (stopping the
+	// DUT, clearing faults, removing the card); 0 is 5 s. A fault whose
+	// Clear does not finish within it makes the scenario BENCH_ERROR.
+	Cleanup time.Duration
 }
 
 // Rig is a bench that is up: its parts opened and its emulated parts

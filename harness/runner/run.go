@@ -67,6 +67,10 @@ type run struct {
 	cursor     int       // next message a step looks at
 	firstAt    time.Time // when the first step acted
 	seq        int
+	// safeErr is what kept the safe state from being reached cleanly (a
+	// fault whose Clear did not finish, a fault that panicked): the
+	// scenario's verdict becomes BENCH_ERROR, whatever the DUT said.
+	safeErr error
 }
 
 // Run runs one scenario and returns its verdict. The bench is back in its
@@ -101,6 +105,17 @@ func (r *Rig) RunWith(ctx context.Context, sc *scenario.Scenario, dutArgs []stri
 			ev.Measurements = append(ev.Measurements, evidence.Millis("time_to_result_ms", o.at.Sub(ru.firstAt), sc.Expect.Within))
 		}
 		res.Evidence = ev
+		// A bench that did not reach its safe state cleanly cannot vouch
+		// for what the DUT said: a fault may have stayed active.
+		if ru.safeErr != nil && (res.Class == verdict.Pass || res.Class == verdict.Fail) {
+			was := string(res.Class)
+			if res.Reason != "" {
+				was += ": " + res.Reason
+			}
+			res.Class, res.Reason = verdict.BenchError, "safe state: "+ru.safeErr.Error()+" (the verdict was "+was+")"
+			ru.rec.add("poshil", "verdict "+string(res.Class)+" "+res.Reason)
+			ev.Transcript = ru.rec.snapshot()
+		}
 		// The oracle holds until the safe state: a report that came
 		// after the verdict turns a PASS into a FAIL.
 		if res.Class == verdict.Pass {
@@ -413,7 +428,7 @@ func (ru *run) tap(ev ecr.TapEvent) {
 // then faults cleared, parts reset, card out, receive loop ended. It runs
 // with its own deadline even after cancellation.
 func (ru *run) safe(parent context.Context) {
-	ctx, cancel := cleanupContext(parent)
+	ctx, cancel := cleanupContext(parent, ru.rig.opts.Cleanup)
 	defer cancel()
 	if ru.lc != nil {
 		how, err := ru.lc.Safe(ctx)
@@ -431,6 +446,7 @@ func (ru *run) safe(parent context.Context) {
 		}
 		if err := ru.sched.ClearAll(ctx); err != nil {
 			ru.rec.add("poshil", "safe state: clearing faults: "+err.Error())
+			ru.safeErr = verdict.Bench("clearing faults", err)
 		}
 	}
 	ru.rig.current.CompareAndSwap(ru, nil)

@@ -1,0 +1,56 @@
+package runner_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/poshil/poshil/harness/fault"
+	"github.com/poshil/poshil/harness/runner"
+	"github.com/poshil/poshil/harness/runner/runnertest"
+	"github.com/poshil/poshil/harness/verdict"
+)
+
+// stuckClear is a fault whose Clear never finishes on its own: it waits
+// for its context (a relay that does not answer, a supply that hangs).
+type stuckClear struct{}
+
+func (*stuckClear) Inject(context.Context, fault.Target) error { return nil }
+
+func (*stuckClear) Clear(ctx context.Context, _ fault.Target) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func init() {
+	fault.Register("test_stuck_clear", "test fault: Clear blocks until its context ends", func() fault.Fault { return &stuckClear{} })
+}
+
+// A fault that does not clear within the cleanup bound leaves the bench
+// unsafe: the scenario is BENCH_ERROR, never the PASS (or FAIL) the DUT's
+// answers alone would give.
+func TestStuckClearIsBenchError(t *testing.T) {
+	fb := runnertest.New()
+	r, err := runner.New(fb.Config(), fb.Parts(), runner.Options{Cleanup: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	sc := parse(t, strings.Replace(sale, "steps:\n", "faults:\n  - test_stuck_clear: {}\nsteps:\n", 1))
+	start := time.Now()
+	res := run(t, context.Background(), r, sc)
+	if res.Class != verdict.BenchError {
+		t.Fatalf("got %s (%s), want BENCH_ERROR for a fault that did not clear", res.Class, res.Reason)
+	}
+	if !strings.Contains(res.Reason, "clearing faults") || !strings.Contains(res.Reason, "the verdict was PASS") {
+		t.Errorf("reason %q should name the stuck clear and the verdict it replaced", res.Reason)
+	}
+	if !strings.Contains(res.Reason, fault.ErrStuck.Error()) {
+		t.Errorf("reason %q should say the fault is stuck (%v)", res.Reason, fault.ErrStuck)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the run took %v: the cleanup bound (300ms) was not applied", took)
+	}
+	assertSafe(t, fb)
+}
