@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/poshil/poshil/harness/evidence"
 	"github.com/poshil/poshil/harness/report"
 	"github.com/poshil/poshil/harness/verdict"
 	"golang.org/x/sys/unix"
@@ -343,5 +344,59 @@ func TestSecondInterrupt(t *testing.T) {
 				t.Errorf("record.json: %+v, want %d results, the first PASS", rec.Results, tt.results)
 			}
 		})
+	}
+}
+
+// stalled holds the authorisation request on the network path far longer
+// than the terminal waits for it.
+const stalled = `name: held by a stall
+card: visa-credit
+timeout: 30s
+faults:
+  - net_stall: {}
+    when: {mti: "0200"}
+    for: 15s
+steps:
+  - sale: 12.50
+  - insert: chip
+  - display: ENTER PIN
+  - pin: correct
+expect: {outcome: HOST_TIMEOUT, never: [APPROVED]}
+`
+
+// TestInterruptDuringStall: Ctrl-C while a stall holds the 0200 stops the
+// terminal and drops what the stall held: the host never receives the
+// authorisation, so nothing is approved that the terminal would have to
+// reverse (clearing the stall used to deliver it after the abort).
+func TestInterruptDuringStall(t *testing.T) {
+	needBench(t)
+	bin := buildPoshil(t)
+	out := t.TempDir()
+	p := startPoshil(t, bin, "run", "--verbose", "--out", out, write(t, "stalled.yaml", stalled))
+	p.waitLine(t, "injected net_stall", 60*time.Second)
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(t, 20*time.Second); code != verdict.ExitBenchError {
+		t.Fatalf("exit %d, want 2 (aborted)\n%s%s", code, p.output(), p.stderr.String())
+	}
+	rec := readRecord(t, out)
+	if len(rec.Results) != 1 || rec.Results[0].Evidence == nil {
+		t.Fatalf("record.json: %+v", rec.Results)
+	}
+	approved, reversals := 0, 0
+	for _, h := range rec.Results[0].Evidence.Host {
+		t.Logf("host %s %s %s", h.Dir, h.MTI, h.Meaning)
+		switch {
+		case h.Dir == evidence.ToHost && h.MTI == "0200":
+			t.Errorf("the host received the 0200 the stall held, after the abort: %s", h.Summary)
+		case h.MTI == "0210" && strings.Contains(h.Meaning, "00 approved"):
+			approved++
+		case h.Dir == evidence.ToHost && (h.MTI == "0400" || h.MTI == "0420"):
+			reversals++
+		}
+	}
+	if approved > reversals {
+		t.Errorf("%d approval(s) at the host, %d reversal(s): an approved authorisation is left unreversed", approved, reversals)
 	}
 }
