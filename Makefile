@@ -23,9 +23,10 @@ build:
 run: deps build
 	$(BIN)/poshil run --out $(OUT) scenarios
 
-## test: every package's tests against the real pcscd/vpcd, ptys and TCP, then the Ginkgo suite, under the race detector
+## test: every package's tests against the real pcscd/vpcd, ptys and TCP, and the Ginkgo
+## suite, under the race detector; as root on private benches, three parts at once (ci/test.sh)
 test: deps build lint
-	$(GO) test -race -p 1 -count=1 ./...
+	GO=$(GO) bash ci/test.sh
 
 ## mutants: every scenario against each reference-terminal mutant it names; prints
 ## killed K/N and writes docs/mutants.md. Needs the emulated bench (make deps, or

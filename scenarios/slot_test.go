@@ -15,7 +15,8 @@ import (
 // poll is never reported, so the terminal waits for it until TIMEOUT. The
 // runner waits for the reader to report the slot empty after a removal
 // and confirms every insertion through PC/SC.
-var _ = Describe("the card slot after a pulled card", Label("chip", "slot"), func() {
+var _ = Describe("the card slot after a pulled card", Label("chip", "slot"), Serial, func() {
+	BeforeEach(upRig, NodeTimeout(2*time.Minute))
 	It("runs a normal scenario right after card_pulled, every time", func(ctx SpecContext) {
 		pulled, err := scenario.Load("chip/card-pulled.yaml")
 		Expect(err).NotTo(HaveOccurred())
