@@ -28,19 +28,6 @@ func (ps problems) err() error {
 	return yamldoc.Errors(ps)
 }
 
-// child is the value node of key in mapping n, or n itself when absent
-// (so an error about a missing key points at the mapping).
-func child(n *yaml.Node, key string) *yaml.Node {
-	if n != nil && n.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == key {
-				return n.Content[i+1]
-			}
-		}
-	}
-	return n
-}
-
 // keyNode is the key node of key in mapping n, or n.
 func keyNode(n *yaml.Node, key string) *yaml.Node {
 	if n != nil && n.Kind == yaml.MappingNode {
@@ -65,7 +52,7 @@ func (p *Profile) Check(n *yaml.Node) error {
 		p.Protocol = ProtocolLines
 	case ProtocolLines, ProtocolECR:
 	default:
-		ps.at(child(n, "protocol"), "protocol %q: want lines (text lines, translated by this profile) or ecr (framed ECR spoken natively)", p.Protocol)
+		ps.at(yamldoc.FindOr(n, "protocol"), "protocol %q: want lines (text lines, translated by this profile) or ecr (framed ECR spoken natively)", p.Protocol)
 	}
 	if p.Protocol == ProtocolECR {
 		for _, k := range []string{"send", "receive", "codes", "ready_on_start", "prompt", "partial_line"} {
@@ -76,21 +63,21 @@ func (p *Profile) Check(n *yaml.Node) error {
 		return ps.err()
 	}
 	if p.Send.Sale == nil {
-		ps.at(child(n, "send"), "send.SALE: give the line that starts a sale, e.g. \"sale {{.amount}}\"")
+		ps.at(yamldoc.FindOr(n, "send"), "send.SALE: give the line that starts a sale, e.g. \"sale {{.amount}}\"")
 	}
 	if len(p.Receive) == 0 {
-		ps.at(child(n, "receive"), "receive: give the rules that turn printed lines into READY, DISPLAY, EVENT and RESULT")
+		ps.at(yamldoc.FindOr(n, "receive"), "receive: give the rules that turn printed lines into READY, DISPLAY, EVENT and RESULT")
 	}
 	hasKind := func(k ecr.Kind) bool {
 		return slices.ContainsFunc(p.Receive, func(r Rule) bool { return ecr.Kind(r.Kind) == k })
 	}
 	if len(p.Receive) > 0 && !hasKind(ecr.Ready) && !p.ReadyOnStart {
-		ps.at(child(n, "receive"), "receive: no rule makes READY; add one (the runner waits for READY at boot) or set ready_on_start: true")
+		ps.at(yamldoc.FindOr(n, "receive"), "receive: no rule makes READY; add one (the runner waits for READY at boot) or set ready_on_start: true")
 	}
 	if len(p.Receive) > 0 && !hasKind(ecr.Result) {
-		ps.at(child(n, "receive"), "receive: no rule makes RESULT; the outcome of a sale could never be read")
+		ps.at(yamldoc.FindOr(n, "receive"), "receive: no rule makes RESULT; the outcome of a sale could never be read")
 	}
-	rules := child(n, "receive")
+	rules := yamldoc.FindOr(n, "receive")
 	mapped := false
 	for i, r := range p.Receive {
 		if r.Match.re == nil || !slices.Contains(r.Match.re.SubexpNames(), dutCodeGroup) {
@@ -98,14 +85,14 @@ func (p *Profile) Check(n *yaml.Node) error {
 		}
 		mapped = true
 		if len(p.Codes) == 0 && rules.Kind == yaml.SequenceNode && i < len(rules.Content) {
-			ps.at(child(rules.Content[i], "match"), "the rule captures dut_code but codes: is empty; map the firmware's codes onto canonical outcomes")
+			ps.at(yamldoc.FindOr(rules.Content[i], "match"), "the rule captures dut_code but codes: is empty; map the firmware's codes onto canonical outcomes")
 		}
 	}
 	if len(p.Codes) > 0 && !mapped {
-		ps.at(child(n, "codes"), "codes: no receive rule captures a (?P<dut_code>...) group, so these codes are never used")
+		ps.at(yamldoc.FindOr(n, "codes"), "codes: no receive rule captures a (?P<dut_code>...) group, so these codes are never used")
 	}
 	if d := p.PartialLine; d != 0 && (d < 10*time.Millisecond || d > 10*time.Second) {
-		ps.at(child(n, "partial_line"), "partial_line %v: want 10ms to 10s, or leave it out", d)
+		ps.at(yamldoc.FindOr(n, "partial_line"), "partial_line %v: want 10ms to 10s, or leave it out", d)
 	}
 	return ps.err()
 }
@@ -119,18 +106,18 @@ func (s *Send) Check(n *yaml.Node) error {
 			continue
 		}
 		if _, err := s.render(t, sample(k)); err != nil {
-			ps.at(child(n, string(k)), "%s: %v", k, err)
+			ps.at(yamldoc.FindOr(n, string(k)), "%s: %v", k, err)
 		}
 	}
 	for k := range s.Keys {
 		if !slices.Contains(namedKeys, k) {
-			ps.at(keyNode(child(n, "keys"), k), "keys: %q is not a named key (want E enter, C cancel, X clear; digits are sent as they are)", k)
+			ps.at(keyNode(yamldoc.FindOr(n, "keys"), k), "keys: %q is not a named key (want E enter, C cancel, X clear; digits are sent as they are)", k)
 		}
 	}
 	switch s.Newline {
 	case "", "lf", "crlf", "cr":
 	default:
-		ps.at(child(n, "newline"), "newline %q: want lf, crlf or cr", s.Newline)
+		ps.at(yamldoc.FindOr(n, "newline"), "newline %q: want lf, crlf or cr", s.Newline)
 	}
 	return ps.err()
 }
@@ -158,16 +145,16 @@ func (r *Rule) Check(n *yaml.Node) error {
 	if r.Kind == "" {
 		ps.at(n, "kind: give READY, BUSY, DISPLAY, EVENT or RESULT")
 	}
-	fields := child(n, "fields")
+	fields := yamldoc.FindOr(n, "fields")
 	for k, v := range r.Fields {
 		if !fieldKey.MatchString(k) {
 			ps.at(keyNode(fields, k), "fields: %q: field names are lower case letters, digits and _", k)
 		}
 		if !printable(v) {
-			ps.at(child(fields, k), "fields: %s: value must be printable ASCII", k)
+			ps.at(yamldoc.FindOr(fields, k), "fields: %s: value must be printable ASCII", k)
 		}
 		if k == "code" && !outcome.Code(v).Valid() {
-			ps.at(child(fields, k), "fields: code %q is not a canonical outcome (see harness/outcome)", v)
+			ps.at(yamldoc.FindOr(fields, k), "fields: code %q is not a canonical outcome (see harness/outcome)", v)
 		}
 	}
 	if len(ps) > 0 || r.Match.re == nil {

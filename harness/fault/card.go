@@ -136,9 +136,9 @@ func (f *BadATR) Check(n *yaml.Node) error {
 	switch _, err := emvcard.CheckEMVATR(f.ATR); {
 	case f.ATR == nil:
 	case len(f.ATR) == 0 || len(f.ATR) > 33:
-		return yamldoc.At(child(n, "atr"), "bad_atr.atr: want 1-33 bytes (for no usable ATR, use mute_card)")
+		return yamldoc.At(yamldoc.FindOr(n, "atr"), "bad_atr.atr: want 1-33 bytes (for no usable ATR, use mute_card)")
 	case err == nil:
-		return yamldoc.At(child(n, "atr"), "bad_atr.atr: %s is a good EMV ATR", f.ATR)
+		return yamldoc.At(yamldoc.FindOr(n, "atr"), "bad_atr.atr: %s is a good EMV ATR", f.ATR)
 	}
 	return nil
 }
@@ -173,7 +173,7 @@ func (f *StatusWord) Check(n *yaml.Node) error {
 		return err
 	}
 	if _, err := parseSW(f.SW); err != nil {
-		return yamldoc.At(child(n, "sw"), "status_word.sw: %v", err)
+		return yamldoc.At(yamldoc.FindOr(n, "sw"), "status_word.sw: %v", err)
 	}
 	return nil
 }
@@ -229,7 +229,7 @@ func (f *SlowCard) Check(n *yaml.Node) error {
 		return err
 	}
 	if f.Delay <= 0 || f.Delay > maxCardDelay {
-		return yamldoc.At(child(n, "delay"), "slow_card.delay: want more than 0 and at most %v (vpcd has no timeout: a longer stall wedges the reader), got %v", maxCardDelay, f.Delay)
+		return yamldoc.At(yamldoc.FindOr(n, "delay"), "slow_card.delay: want more than 0 and at most %v (vpcd has no timeout: a longer stall wedges the reader), got %v", maxCardDelay, f.Delay)
 	}
 	return nil
 }
@@ -324,7 +324,7 @@ type AppBlocked struct {
 // Check: sw is empty, 6283 or 6A81.
 func (f *AppBlocked) Check(n *yaml.Node) error {
 	if sw := strings.ToUpper(f.SW); sw != "" && sw != "6283" && sw != "6A81" {
-		return yamldoc.At(child(n, "sw"), "app_blocked.sw: want 6283 (application blocked) or 6A81 (card blocked), got %q", f.SW)
+		return yamldoc.At(yamldoc.FindOr(n, "sw"), "app_blocked.sw: want 6283 (application blocked) or 6A81 (card blocked), got %q", f.SW)
 	}
 	return nil
 }
@@ -376,10 +376,10 @@ type ExpiredApp struct {
 // is valid to the end of its expiry month).
 func (f *ExpiredApp) Check(n *yaml.Node) error {
 	if _, _, err := emvcard.WithExpiry(nil, f.expiry()); err != nil {
-		return yamldoc.At(child(n, "expiry"), "expired_app.expiry: want YYMM such as 2312, got %q", f.Expiry)
+		return yamldoc.At(yamldoc.FindOr(n, "expiry"), "expired_app.expiry: want YYMM such as 2312, got %q", f.Expiry)
 	}
 	if now := time.Now().UTC().Format("0601"); f.Expiry != "" && !before(f.Expiry, now) {
-		return yamldoc.At(child(n, "expiry"), "expired_app.expiry %s: not in the past (this month is %s), so the card is not expired", f.Expiry, now)
+		return yamldoc.At(yamldoc.FindOr(n, "expiry"), "expired_app.expiry %s: not in the past (this month is %s), so the card is not expired", f.Expiry, now)
 	}
 	return nil
 }
@@ -436,7 +436,7 @@ type PINTries struct {
 // Check: 0-15.
 func (f *PINTries) Check(n *yaml.Node) error {
 	if f.Left < 0 || f.Left > 15 {
-		return yamldoc.At(child(n, "left"), "pin_tries.left: want 0-15, got %d", f.Left)
+		return yamldoc.At(yamldoc.FindOr(n, "left"), "pin_tries.left: want 0-15, got %d", f.Left)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"periph.io/x/conn/v3/physic"
 
 	"github.com/poshil/poshil/drivers/power"
+	"github.com/poshil/poshil/harness/yamldoc"
 )
 
 // Bounds of values a fault may be given; a value outside them can never
@@ -16,22 +17,9 @@ const (
 	maxSupplyVoltage = power.Voltage(60 * physic.Volt)
 )
 
-// child is the value node of key in mapping n, or n itself when key is
-// absent (so an error about a missing key points at the mapping).
-func child(n *yaml.Node, key string) *yaml.Node {
-	if n != nil && n.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == key {
-				return n.Content[i+1]
-			}
-		}
-	}
-	return n
-}
-
 // given reports whether mapping n states key.
 func given(n *yaml.Node, key string) bool {
-	return n != nil && child(n, key) != n
+	return yamldoc.Find(n, key) != nil
 }
 
 // index is the ith item of sequence n, or n.

@@ -83,7 +83,7 @@ type HostLate struct {
 // Check validates the settings when the scenario is read.
 func (f *HostLate) Check(n *yaml.Node) error {
 	if f.Delay <= 0 {
-		return yamldoc.At(child(n, "delay"), "host_late: give a positive delay, longer than the terminal's host timeout, e.g. {delay: 5s}")
+		return yamldoc.At(yamldoc.FindOr(n, "delay"), "host_late: give a positive delay, longer than the terminal's host timeout, e.g. {delay: 5s}")
 	}
 	return nil
 }
@@ -153,10 +153,10 @@ type HostDecline struct {
 // Check validates the settings when the scenario is read.
 func (f *HostDecline) Check(n *yaml.Node) error {
 	if len(f.Code) != 2 || !isResponseCode(f.Code) {
-		return yamldoc.At(child(n, "code"), "host_decline: code %q: want a 2-character response code such as \"51\" (quote it)", f.Code)
+		return yamldoc.At(yamldoc.FindOr(n, "code"), "host_decline: code %q: want a 2-character response code such as \"51\" (quote it)", f.Code)
 	}
 	if f.Code == "00" {
-		return yamldoc.At(child(n, "code"), "host_decline: code \"00\" approves; give a decline code such as \"51\"")
+		return yamldoc.At(yamldoc.FindOr(n, "code"), "host_decline: code \"00\" approves; give a decline code such as \"51\"")
 	}
 	return nil
 }

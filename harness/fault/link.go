@@ -115,10 +115,10 @@ type BitErrors struct {
 // Check validates the settings when the scenario is read.
 func (f *BitErrors) Check(n *yaml.Node) error {
 	if !(f.Rate > 0 && f.Rate <= 1) {
-		return yamldoc.At(child(n, "rate"), "bit_errors: rate %v: want a bit error rate above 0 and at most 1, e.g. 0.001", f.Rate)
+		return yamldoc.At(yamldoc.FindOr(n, "rate"), "bit_errors: rate %v: want a bit error rate above 0 and at most 1, e.g. 0.001", f.Rate)
 	}
 	if _, err := lineproxy.ParseDirection(f.Direction); err != nil {
-		return yamldoc.At(child(n, "direction"), "bit_errors: direction %q: want to_dut, from_dut or both", f.Direction)
+		return yamldoc.At(yamldoc.FindOr(n, "direction"), "bit_errors: direction %q: want to_dut, from_dut or both", f.Direction)
 	}
 	return nil
 }
@@ -162,7 +162,7 @@ type LineDelay struct {
 // Check validates the settings when the scenario is read.
 func (f *LineDelay) Check(n *yaml.Node) error {
 	if f.Delay <= 0 {
-		return yamldoc.At(child(n, "delay"), "line_delay: give a positive delay, e.g. {delay: 50ms}")
+		return yamldoc.At(yamldoc.FindOr(n, "delay"), "line_delay: give a positive delay, e.g. {delay: 50ms}")
 	}
 	return nil
 }

@@ -39,10 +39,10 @@ func (f *Demagnetized) Needs() []Part { return []Part{PartMSR} }
 func (f *Demagnetized) Check(n *yaml.Node) error {
 	for i, t := range f.Tracks {
 		if t != 1 && t != 2 {
-			return yamldoc.At(index(child(n, "tracks"), i), "demagnetized.tracks: track %d: want 1 or 2", t)
+			return yamldoc.At(index(yamldoc.FindOr(n, "tracks"), i), "demagnetized.tracks: track %d: want 1 or 2", t)
 		}
 		if slices.Contains(f.Tracks[:i], t) {
-			return yamldoc.At(index(child(n, "tracks"), i), "demagnetized.tracks: track %d listed twice", t)
+			return yamldoc.At(index(yamldoc.FindOr(n, "tracks"), i), "demagnetized.tracks: track %d listed twice", t)
 		}
 	}
 	return nil
@@ -76,14 +76,14 @@ func (f *TrackDamage) Needs() []Part { return []Part{PartMSR} }
 // Check validates track and kind.
 func (f *TrackDamage) Check(n *yaml.Node) error {
 	if f.Track != 1 && f.Track != 2 {
-		return yamldoc.At(child(n, "track"), "track_damage.track: want 1 or 2, got %d", f.Track)
+		return yamldoc.At(yamldoc.FindOr(n, "track"), "track_damage.track: want 1 or 2, got %d", f.Track)
 	}
 	if f.Kind == magstripe.KindNone || !f.Kind.Valid() {
 		kinds := make([]string, len(magstripe.Kinds))
 		for i, k := range magstripe.Kinds {
 			kinds[i] = string(k)
 		}
-		return yamldoc.At(child(n, "kind"), "track_damage.kind: want one of %s, got %q", strings.Join(kinds, ", "), f.Kind)
+		return yamldoc.At(yamldoc.FindOr(n, "kind"), "track_damage.kind: want one of %s, got %q", strings.Join(kinds, ", "), f.Kind)
 	}
 	return nil
 }

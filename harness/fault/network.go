@@ -97,7 +97,7 @@ type NetDelay struct {
 // Check validates the settings when the scenario is read.
 func (f *NetDelay) Check(n *yaml.Node) error {
 	if f.Delay <= 0 {
-		return yamldoc.At(child(n, "delay"), "net_delay: give a positive delay, e.g. {delay: 2s}")
+		return yamldoc.At(yamldoc.FindOr(n, "delay"), "net_delay: give a positive delay, e.g. {delay: 2s}")
 	}
 	return nil
 }
@@ -199,7 +199,7 @@ type NetCut struct {
 // Check validates the settings when the scenario is read.
 func (f *NetCut) Check(n *yaml.Node) error {
 	if _, err := netproxy.ParseDirection(f.Direction); err != nil {
-		return yamldoc.At(child(n, "direction"), "net_cut: direction %q: want to_host, to_terminal or both", f.Direction)
+		return yamldoc.At(yamldoc.FindOr(n, "direction"), "net_cut: direction %q: want to_host, to_terminal or both", f.Direction)
 	}
 	return nil
 }

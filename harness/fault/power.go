@@ -92,15 +92,15 @@ func (f *Sag) Needs() []Part { return []Part{PartSupply} }
 func (f *Sag) Check(n *yaml.Node) error {
 	switch {
 	case f.To <= 0:
-		return yamldoc.At(child(n, "to"), "sag: to is required and above 0V, e.g. to: 3.9V (for 0V use power_cut)")
+		return yamldoc.At(yamldoc.FindOr(n, "to"), "sag: to is required and above 0V, e.g. to: 3.9V (for 0V use power_cut)")
 	case f.To > maxSupplyVoltage:
-		return yamldoc.At(child(n, "to"), "sag: to %v is above %v, more than a terminal's supply can be", f.To, maxSupplyVoltage)
+		return yamldoc.At(yamldoc.FindOr(n, "to"), "sag: to %v is above %v, more than a terminal's supply can be", f.To, maxSupplyVoltage)
 	}
 	if err := checkNominal(n, "sag", f.Nominal); err != nil {
 		return err
 	}
 	if f.Nominal > 0 && f.To >= f.Nominal {
-		return yamldoc.At(child(n, "to"), "sag: to %v is not below the nominal %v: that is no sag", f.To, f.Nominal)
+		return yamldoc.At(yamldoc.FindOr(n, "to"), "sag: to %v is not below the nominal %v: that is no sag", f.To, f.Nominal)
 	}
 	return nil
 }
@@ -109,7 +109,7 @@ func (f *Sag) Check(n *yaml.Node) error {
 // 60 V.
 func checkNominal(n *yaml.Node, name string, v power.Voltage) error {
 	if given(n, "nominal") && (v <= 0 || v > maxSupplyVoltage) {
-		return yamldoc.At(child(n, "nominal"), "%s: nominal %v: want above 0V and at most %v", name, v, maxSupplyVoltage)
+		return yamldoc.At(yamldoc.FindOr(n, "nominal"), "%s: nominal %v: want above 0V and at most %v", name, v, maxSupplyVoltage)
 	}
 	return nil
 }
@@ -287,15 +287,15 @@ func (f *Brownout) Check(n *yaml.Node) error {
 	if key, step, err := f.problem(); err != nil {
 		at := n
 		if step >= 0 {
-			at = index(child(n, "profile"), step)
+			at = index(yamldoc.FindOr(n, "profile"), step)
 		}
 		if key != "" {
-			at = child(at, key)
+			at = yamldoc.FindOr(at, key)
 		}
 		return yamldoc.At(at, "%v", err)
 	}
 	if given(n, "steps") && f.Steps < 1 {
-		return yamldoc.At(child(n, "steps"), "brownout: steps %d: want 1..%d (leave steps out for 10)", f.Steps, brownoutMaxSteps)
+		return yamldoc.At(yamldoc.FindOr(n, "steps"), "brownout: steps %d: want 1..%d (leave steps out for 10)", f.Steps, brownoutMaxSteps)
 	}
 	return checkNominal(n, "brownout", f.Nominal)
 }

@@ -91,14 +91,14 @@ func (m *APDUMatch) Check(n *yaml.Node) error {
 // dflt.
 func (m *APDUMatch) check(n *yaml.Node, name, dflt string) error {
 	if _, _, err := m.INSByte(); err != nil {
-		at := child(n, "ins")
+		at := yamldoc.FindOr(n, "ins")
 		if !given(n, "ins") {
-			at = child(n, "command")
+			at = yamldoc.FindOr(n, "command")
 		}
 		return yamldoc.At(at, "%s: %v", name, err)
 	}
 	if given(n, "nth") && m.Nth < 1 {
-		return yamldoc.At(child(n, "nth"), "%s.nth %d: matches count from 1 (leave nth out for %s)", name, m.Nth, dflt)
+		return yamldoc.At(yamldoc.FindOr(n, "nth"), "%s.nth %d: matches count from 1 (leave nth out for %s)", name, m.Nth, dflt)
 	}
 	return nil
 }
@@ -119,17 +119,17 @@ func (t *Trigger) Check(n *yaml.Node) error {
 	case set > 1:
 		return yamldoc.At(n, "when: give one condition (after, apdu, mti, ecr or bytes)")
 	case given(n, "after") && t.After <= 0:
-		return yamldoc.At(child(n, "after"), "when.after %v: want a time above 0 (leave when out to fire at once)", t.After)
+		return yamldoc.At(yamldoc.FindOr(n, "after"), "when.after %v: want a time above 0 (leave when out to fire at once)", t.After)
 	case given(n, "bytes") && t.Bytes < 1:
-		return yamldoc.At(child(n, "bytes"), "when.bytes %d: want 1 or more bytes", t.Bytes)
+		return yamldoc.At(yamldoc.FindOr(n, "bytes"), "when.bytes %d: want 1 or more bytes", t.Bytes)
 	case t.Text != "" && t.ECR == "":
-		return yamldoc.At(child(n, "text"), "when.text narrows an ecr condition; add ecr: DISPLAY")
+		return yamldoc.At(yamldoc.FindOr(n, "text"), "when.text narrows an ecr condition; add ecr: DISPLAY")
 	case t.MTI != "" && (len(t.MTI) != 4 || strings.Trim(t.MTI, "0123456789") != ""):
-		return yamldoc.At(child(n, "mti"), "when.mti %q: want four digits such as 0200", t.MTI)
+		return yamldoc.At(yamldoc.FindOr(n, "mti"), "when.mti %q: want four digits such as 0200", t.MTI)
 	case given(n, "mti") && t.MTI == "":
-		return yamldoc.At(child(n, "mti"), "when.mti: want four digits such as 0200")
+		return yamldoc.At(yamldoc.FindOr(n, "mti"), "when.mti: want four digits such as 0200")
 	case given(n, "ecr") && !slices.ContainsFunc(terminalSends, func(k ecr.Kind) bool { return strings.EqualFold(string(k), t.ECR) }):
-		return yamldoc.At(child(n, "ecr"), "when.ecr %q: the terminal sends %v; a trigger on anything else never fires", t.ECR, terminalSends)
+		return yamldoc.At(yamldoc.FindOr(n, "ecr"), "when.ecr %q: the terminal sends %v; a trigger on anything else never fires", t.ECR, terminalSends)
 	}
 	return nil
 }
