@@ -11,6 +11,7 @@ import (
 
 	"github.com/poshil/poshil/harness/bench"
 	"github.com/poshil/poshil/harness/junit"
+	"github.com/poshil/poshil/harness/plan"
 	"github.com/poshil/poshil/harness/report"
 	"github.com/poshil/poshil/harness/runner"
 	"github.com/poshil/poshil/harness/scenario"
@@ -66,6 +67,16 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(scs) == 0 {
 		if loadErr == nil {
 			fmt.Fprintf(stderr, "poshil: no scenario in %s matches --label-filter %q\n", strings.Join(paths, " "), *filter)
+		}
+		writeReports(*outDir, run, results, stderr)
+		return verdict.ExitInvalid
+	}
+	// A DUT program that does not exist is the bench file's mistake:
+	// INVALID at its place, before the bench moves.
+	if err := plan.CheckProgram(b, bench.LookupProgram); err != nil {
+		fmt.Fprintln(stderr, err)
+		for _, sc := range scs {
+			results = append(results, verdict.Result{Scenario: sc.Name, File: sc.File, Labels: sc.Labels, Class: verdict.Invalid, Reason: err.Error(), Started: time.Now()})
 		}
 		writeReports(*outDir, run, results, stderr)
 		return verdict.ExitInvalid

@@ -39,6 +39,14 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	}
 	parts := b.Parts()
 	bad := 0
+	if *benchFile != "" {
+		// The bench's own DUT program must exist; the embedded bench's
+		// is checked when it runs (a validating host need not have it).
+		if err := plan.CheckProgram(b, bench.LookupProgram); err != nil {
+			fmt.Fprintln(stderr, err)
+			bad++
+		}
+	}
 	for _, path := range fs.Args() {
 		if err := validateFile(path, parts); err != nil {
 			fmt.Fprintln(stderr, err)

@@ -117,6 +117,9 @@ type Process struct {
 	Config map[string]any `yaml:"config"`
 	// Env adds environment variables (placeholders expanded).
 	Env map[string]string `yaml:"env"`
+	// ProgramAt is where the bench file names the program (Command[0]),
+	// for an error about it.
+	ProgramAt yamldoc.Pos `yaml:"-"`
 }
 
 // Placeholders that Process.Command and Process.Config may use.
@@ -129,6 +132,7 @@ func Load(path string) (*Bench, error) {
 		return nil, err
 	}
 	b.File = path
+	b.placeFile()
 	return &b, nil
 }
 
@@ -140,7 +144,15 @@ func ParseDoc(file string, root *yaml.Node) (*Bench, error) {
 		return nil, err
 	}
 	b.File = file
+	b.placeFile()
 	return &b, nil
+}
+
+// placeFile completes the positions kept for later errors with the file.
+func (b *Bench) placeFile() {
+	if p := b.DUT.Process; p != nil {
+		p.ProgramAt.File = b.File
+	}
 }
 
 // Default is the embedded, fully emulated bench.
@@ -151,6 +163,7 @@ func Default() (*Bench, error) {
 		return nil, err
 	}
 	b.File = name
+	b.placeFile()
 	return &b, nil
 }
 

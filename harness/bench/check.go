@@ -162,6 +162,13 @@ func (b *Bench) Check(n *yaml.Node) error {
 		if len(p.Command) == 0 || strings.TrimSpace(p.Command[0]) == "" {
 			add("dut.process.command", "dut.process.command: give the program and its arguments")
 		}
+		prog := yamldoc.FindOr(n, "dut", "process", "command")
+		if item := yamldoc.Item(prog, 0); item != nil {
+			prog = item
+		}
+		if prog != nil {
+			p.ProgramAt = yamldoc.Pos{Line: prog.Line, Col: prog.Column}
+		}
 		for i, a := range p.Command {
 			if err := checkPlaceholders(a); err != nil {
 				node := yamldoc.FindOr(n, "dut", "process", "command")

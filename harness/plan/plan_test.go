@@ -2,6 +2,7 @@ package plan
 
 import (
 	"errors"
+	"fmt"
 	"os/exec"
 	"strings"
 	"testing"
@@ -108,5 +109,24 @@ func TestDefaultBenchParts(t *testing.T) {
 	}
 	if got := len(b.Parts()); got != 7 {
 		t.Errorf("emulated bench has %d parts %v, want all 7", got, b.Parts())
+	}
+}
+
+func TestCheckProgram(t *testing.T) {
+	b, err := bench.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := func(name string) (string, error) { return "", fmt.Errorf("%w: %s", bench.ErrNoProgram, name) }
+	err = CheckProgram(b, missing)
+	if !errors.Is(err, yamldoc.ErrInvalid) || !errors.Is(err, bench.ErrNoProgram) {
+		t.Fatalf("CheckProgram = %v, want an INVALID ErrNoProgram", err)
+	}
+	if p := b.DUT.Process.ProgramAt; p.Line == 0 || !strings.HasPrefix(err.Error(), p.String()+": ") {
+		t.Errorf("error %q not at the program's place %v", err, p)
+	}
+	found := func(name string) (string, error) { return "/bin/" + name, nil }
+	if err := CheckProgram(b, found); err != nil {
+		t.Errorf("CheckProgram with the program found = %v", err)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -227,32 +226,6 @@ func (p *process) Stop() {
 	case <-p.done:
 	case <-time.After(stopGrace):
 	}
-}
-
-// lookupCommand finds a bare command name beside the running binary, in
-// $POSHIL_BIN, then on $PATH.
-func lookupCommand(name string) (string, error) {
-	if strings.ContainsRune(name, '/') {
-		return name, nil
-	}
-	var dirs []string
-	if exe, err := os.Executable(); err == nil {
-		dirs = append(dirs, filepath.Dir(exe))
-	}
-	if d := os.Getenv("POSHIL_BIN"); d != "" {
-		dirs = append(dirs, filepath.SplitList(d)...)
-	}
-	for _, d := range dirs {
-		cand := filepath.Join(d, name)
-		if st, err := os.Stat(cand); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
-			return cand, nil
-		}
-	}
-	p, err := exec.LookPath(name)
-	if err != nil {
-		return "", fmt.Errorf("DUT program %q not found beside poshil, in $POSHIL_BIN or on $PATH (run make build)", name)
-	}
-	return p, nil
 }
 
 func expand(s string, vars map[string]string) string {

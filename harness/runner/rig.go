@@ -111,7 +111,7 @@ func New(b *bench.Bench, p Parts, opts Options) (*Rig, error) {
 
 func newRig(b *bench.Bench, opts Options) *Rig {
 	if opts.Lookup == nil {
-		opts.Lookup = lookupCommand
+		opts.Lookup = bench.LookupProgram
 	}
 	return &Rig{Bench: b, opts: opts, faultParts: map[fault.Part]any{}}
 }
