@@ -1,5 +1,5 @@
 // Package outcome holds the canonical outcome codes a terminal reports
-// (DESIGN.md §4). A firmware profile maps a DUT's own codes onto these; the
+// (the field's failures, one code each). A firmware profile maps a DUT's own codes onto these; the
 // reference terminal speaks them natively.
 package outcome
 

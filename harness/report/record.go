@@ -4,7 +4,7 @@
 // messages, APDUs, host messages, faults and power, and its measurements),
 // pcapng traces per scenario, and merges of records from CI shards.
 //
-// The record is the source (DESIGN.md §6); every format is made from it.
+// The record is the source; every format is made from it.
 // It does not run scenarios or decide verdicts. Evidence is masked before
 // it is recorded (packages evidence and secrets); every writer here scrubs
 // the record once more, last, with each result's secrets (Scrub).

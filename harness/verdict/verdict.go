@@ -1,4 +1,4 @@
-// Package verdict classifies how a scenario ended (DESIGN.md §5) and maps a
+// Package verdict classifies how a scenario ended and maps a
 // run's verdicts onto the CLI's exit code. Exactly one class per scenario:
 // the rig breaking is never blamed on the firmware.
 //
