@@ -3,6 +3,7 @@ package runner_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,15 +13,33 @@ import (
 	"github.com/poshil/poshil/harness/verdict"
 )
 
-// stuckClear is a fault whose Clear never finishes on its own: it waits
-// for its context (a relay that does not answer, a supply that hangs).
+// stuck lets the stuck Clears of one test return when it is over.
+var stuck struct {
+	sync.Mutex
+	release chan struct{}
+}
+
+// stuckUntilCleanup arms the stuck Clears of test t.
+func stuckUntilCleanup(t *testing.T) {
+	ch := make(chan struct{})
+	stuck.Lock()
+	stuck.release = ch
+	stuck.Unlock()
+	t.Cleanup(func() { close(ch) })
+}
+
+// stuckClear is a fault whose Clear hangs whatever its context says (a
+// relay driver blocked in a syscall, a supply that never answers).
 type stuckClear struct{}
 
 func (*stuckClear) Inject(context.Context, fault.Target) error { return nil }
 
-func (*stuckClear) Clear(ctx context.Context, _ fault.Target) error {
-	<-ctx.Done()
-	return ctx.Err()
+func (*stuckClear) Clear(context.Context, fault.Target) error {
+	stuck.Lock()
+	ch := stuck.release
+	stuck.Unlock()
+	<-ch
+	return nil
 }
 
 func init() {
@@ -37,6 +56,7 @@ func TestStuckClearIsBenchError(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.Close() })
+	stuckUntilCleanup(t)
 	sc := parse(t, strings.Replace(sale, "steps:\n", "faults:\n  - test_stuck_clear: {}\nsteps:\n", 1))
 	start := time.Now()
 	res := run(t, context.Background(), r, sc)
