@@ -34,6 +34,10 @@ type Reader interface {
 	// WaitPresent blocks until a card is present, the reader goes away
 	// (ErrReaderGone) or ctx ends (ctx.Err()).
 	WaitPresent(ctx context.Context) error
+	// WaitCard is WaitPresent that also returns the ATR pcscd reports for
+	// the card, read without connecting to it (nil or partial for a mute
+	// card), so it never disturbs another client's session.
+	WaitCard(ctx context.Context) ([]byte, error)
 	// WaitAbsent blocks until no card is present, or as WaitPresent.
 	WaitAbsent(ctx context.Context) error
 	// Connect powers the card and opens a session with it.

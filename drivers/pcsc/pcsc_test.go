@@ -96,6 +96,22 @@ func TestExchange(t *testing.T) {
 	}
 }
 
+// WaitCard reports the inserted card's ATR as pcscd sees it, without a
+// connection of its own.
+func TestWaitCardATR(t *testing.T) {
+	ctx := testCtx(t)
+	b := pcsctest.Setup(ctx, t)
+	emv := visa(t)
+	b.Insert(ctx, t, emv)
+	atr, err := b.Reader.WaitCard(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(atr, emv.ATR()) {
+		t.Errorf("WaitCard ATR % X, want % X", atr, emv.ATR())
+	}
+}
+
 func TestUnknownReader(t *testing.T) {
 	ctx := testCtx(t)
 	r := pcsctest.Client(t).Reader("No Such Reader 00 00")

@@ -24,13 +24,11 @@ func (r *reader) Name() string { return r.name }
 
 // WaitPresent waits for a card (a mute one counts: Connect then fails).
 func (r *reader) WaitPresent(ctx context.Context) error {
-	_, err := r.wait(ctx, func(s scard.StateFlag) bool { return s&scard.StatePresent != 0 })
+	_, err := r.WaitCard(ctx)
 	return err
 }
 
-// WaitCard waits for a card, as WaitPresent, and returns the ATR pcscd
-// reports for it without connecting (nil or partial for a mute card), so
-// it never disturbs another client's session.
+// WaitCard waits for a card and returns the ATR pcscd reports for it.
 func (r *reader) WaitCard(ctx context.Context) ([]byte, error) {
 	return r.wait(ctx, func(s scard.StateFlag) bool { return s&scard.StatePresent != 0 })
 }

@@ -26,14 +26,7 @@ func (p pcscReader) WaitEmpty(ctx context.Context) error { return p.r.WaitAbsent
 
 // WaitCard implements Reader: the ATR as pcscd reports it, without
 // connecting to the card.
-func (p pcscReader) WaitCard(ctx context.Context) ([]byte, error) {
-	if w, ok := p.r.(interface {
-		WaitCard(context.Context) ([]byte, error)
-	}); ok {
-		return w.WaitCard(ctx)
-	}
-	return nil, p.r.WaitPresent(ctx)
-}
+func (p pcscReader) WaitCard(ctx context.Context) ([]byte, error) { return p.r.WaitCard(ctx) }
 
 // Healthy implements Reader. It asks through a fresh PC/SC context: an
 // established one can keep answering from the client library's cache
