@@ -138,17 +138,7 @@ func (p *Proxy) CutMidMessage(dir Direction, seed int64) (restore func(), err er
 // returns how many it reset. It is an action, not a mode: new connections
 // pass as before.
 func (p *Proxy) ResetAll() int {
-	p.mu.Lock()
-	conns := make([]*conn, 0, len(p.conns))
-	for c := range p.conns {
-		conns = append(conns, c)
-	}
-	p.stats.Reset += len(conns)
-	p.mu.Unlock()
-	for _, c := range conns {
-		c.close(true)
-	}
-	return len(conns)
+	return p.closeAll(&p.stats.Reset, true)
 }
 
 // Discard closes every open connection at once (FIN to both sides),
@@ -160,15 +150,21 @@ func (p *Proxy) ResetAll() int {
 // what it held (the terminal sees its connection closed). Like ResetAll
 // it is an action: new connections pass as the faults in force allow.
 func (p *Proxy) Discard() int {
+	return p.closeAll(&p.stats.Discarded, false)
+}
+
+// closeAll closes every open connection (with RST when reset), counts
+// them in *count (a field of p.stats, under p.mu) and returns how many.
+func (p *Proxy) closeAll(count *int, reset bool) int {
 	p.mu.Lock()
 	conns := make([]*conn, 0, len(p.conns))
 	for c := range p.conns {
 		conns = append(conns, c)
 	}
-	p.stats.Discarded += len(conns)
+	*count += len(conns)
 	p.mu.Unlock()
 	for _, c := range conns {
-		c.close(false)
+		c.close(reset)
 	}
 	return len(conns)
 }
