@@ -24,16 +24,7 @@ func TestPcscdPulledIsBenchError(t *testing.T) {
 		t.Skip("stops the machine's pcscd: set POSHIL_RIG_TESTS=1 (CI runs it)")
 	}
 	root := buildRefterm(t)
-	sc := write(t, "held.yaml", `name: card held at the PIN prompt
-card: visa-credit
-timeout: 60s
-steps:
-  - sale: 12.50
-  - insert: chip
-  - display: ENTER PIN
-  - wait: 40s
-expect: {outcome: APPROVED}
-`)
+	sc := write(t, "held.yaml", held)
 	restart := func() {
 		cmd := exec.Command("bash", filepath.Join(root, "ci/pcscd.sh"), "start")
 		if out, err := cmd.CombinedOutput(); err != nil {
