@@ -273,6 +273,10 @@ func (lc *Lifecycle) Exited(ctx context.Context) (bool, error) {
 func (lc *Lifecycle) Close(ctx context.Context) error {
 	_, err := lc.Safe(ctx)
 	lc.stop.Do(func() { close(lc.quit) })
-	<-lc.done
+	select {
+	case <-lc.done:
+	case <-ctx.Done():
+		err = errors.Join(err, fmt.Errorf("bench lifecycle did not end: %w", ctx.Err()))
+	}
 	return err
 }

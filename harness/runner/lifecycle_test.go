@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/poshil/poshil/harness/runner"
 	"github.com/poshil/poshil/harness/runner/runnertest"
@@ -104,4 +105,37 @@ func TestLifecycleFailedLaunchStaysOff(t *testing.T) {
 		t.Fatal("power on with a failing launch: no error")
 	}
 	wantState(t, lc, runner.Off)
+}
+
+// Close returns by its deadline even while the lifecycle's goroutine is
+// stuck in a transition (a DUT launch that never returns).
+func TestLifecycleCloseIsBounded(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	launched := make(chan struct{})
+	lc := runner.NewLifecycle(runner.LifecycleHooks{
+		Launch: func() (runner.Process, error) {
+			close(launched)
+			<-release
+			return nil, errors.New("released")
+		},
+	})
+	go func() { _, _ = lc.PowerOn(context.Background()) }()
+	select {
+	case <-launched:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the launch never started")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- lc.Close(ctx) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Close = %v, want the deadline named", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close hangs while the lifecycle is stuck")
+	}
 }
