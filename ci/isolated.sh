@@ -24,9 +24,10 @@ TMPDIR=$(mktemp -d /tmp/poshil-isolated.XXXXXX)
 export TMPDIR
 log=$(mktemp /tmp/poshil-pcscd-isolated.XXXXXX)
 POSHIL_PCSCD_LOG=$log POSHIL_PCSCD_PRIVATE=1 "$here/pcscd.sh" start >/dev/null
-pid=$(cat /run/pcscd/poshil-pcscd.pid 2>/dev/null || true)
 cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi
+  # Stops the pcscd named in this namespace's pid file: the one started
+  # above, or the one a test restarted in its place.
+  POSHIL_PCSCD_PRIVATE=1 "$here/pcscd.sh" stop >/dev/null 2>&1 || true
   rm -f "$log"
   rm -rf "$TMPDIR"
 }

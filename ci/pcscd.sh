@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # pcscd.sh start|stop|status: run pcscd in the foreground in the background,
 # reuse one that already runs, and wait until vpcd's card ports listen.
+#
+# POSHIL_PCSCD_PRIVATE (or POSHIL_ISOLATED, set by isolated.sh) marks a
+# private namespace: processes are still visible machine-wide by pid, so
+# there start never reuses, and stop never kills, a pcscd that is not the
+# one named in this namespace's pid file.
 set -euo pipefail
 sock=/run/pcscd/pcscd.comm
+pidfile=/run/pcscd/poshil-pcscd.pid
+private=${POSHIL_PCSCD_PRIVATE:-${POSHIL_ISOLATED:-}}
 log=${POSHIL_PCSCD_LOG:-/tmp/poshil-pcscd.log}
 
 # Never connect to 35963 to test it: a connection there is a card insertion.
@@ -12,7 +19,7 @@ case "${1:-start}" in
 start)
   # POSHIL_PCSCD_PRIVATE: a private namespace (isolated.sh) where the
   # host's pcscd, visible by pid, is not ours to reuse.
-  if [ -z "${POSHIL_PCSCD_PRIVATE:-}" ] && pgrep -x pcscd >/dev/null 2>&1 && [ -S "$sock" ]; then
+  if [ -z "$private" ] && pgrep -x pcscd >/dev/null 2>&1 && [ -S "$sock" ]; then
     echo "deps: pcscd already running (pid $(pgrep -x pcscd | head -1))"
   else
     if [ "$(id -u)" -ne 0 ]; then
@@ -21,7 +28,7 @@ start)
     fi
     mkdir -p /run/pcscd
     setsid pcscd --foreground >"$log" 2>&1 < /dev/null &
-    echo $! > /run/pcscd/poshil-pcscd.pid
+    echo $! > "$pidfile"
     echo "deps: started pcscd (pid $!, log $log)"
   fi
   for _ in $(seq 1 100); do
@@ -32,7 +39,19 @@ start)
   exit 1
   ;;
 stop)
-  pkill -x pcscd || true
+  if [ -n "$private" ]; then
+    pid=$(cat "$pidfile" 2>/dev/null || true)
+    if [ -z "$pid" ]; then echo "pcscd: no private pcscd to stop" >&2; exit 0; fi
+    kill "$pid" 2>/dev/null || true
+    # Wait until it is gone, so a start right after finds the slot free.
+    for _ in $(seq 1 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    rm -f "$pidfile"
+  else
+    pkill -x pcscd || true
+  fi
   ;;
 status)
   pgrep -a pcscd || { echo "pcscd not running"; exit 1; }

@@ -17,8 +17,8 @@ import (
 // TestPcscdPulledIsBenchError stops pcscd under a running scenario: the
 // verdict must be BENCH_ERROR (exit 2) within 5 s, never a firmware FAIL,
 // and nothing may hang. It restarts pcscd afterwards. It disturbs every
-// PC/SC user on the machine, so it runs in CI (where `make test` runs
-// packages one at a time) or when POSHIL_RIG_TESTS=1.
+// PC/SC user on the bench, so it runs in CI (where `make test` gives the
+// packages a private pcscd of their own) or when POSHIL_RIG_TESTS=1.
 func TestPcscdPulledIsBenchError(t *testing.T) {
 	if os.Getenv("CI") == "" && os.Getenv("POSHIL_RIG_TESTS") == "" {
 		t.Skip("stops the machine's pcscd: set POSHIL_RIG_TESTS=1 (CI runs it)")
@@ -52,8 +52,11 @@ func TestPcscdPulledIsBenchError(t *testing.T) {
 		t.Fatalf("the scenario never inserted its card: %v", err)
 	}
 
-	if out, err := exec.Command("pkill", "-x", "pcscd").CombinedOutput(); err != nil {
-		t.Fatalf("pkill pcscd: %v %s", err, out)
+	// pcscd.sh stop kills only this bench's pcscd inside a private
+	// namespace (ci/isolated.sh): pids are shared machine-wide, and a
+	// plain pkill there would pull every other bench's pcscd too.
+	if out, err := exec.Command("bash", filepath.Join(root, "ci/pcscd.sh"), "stop").CombinedOutput(); err != nil {
+		t.Fatalf("stopping pcscd: %v %s", err, out)
 	}
 	killed := time.Now()
 	select {
