@@ -26,7 +26,7 @@ func TestReportCommands(t *testing.T) {
 	merged := filepath.Join(dir, "out", "record.json")
 
 	var out, errOut bytes.Buffer
-	if code := cmdReport([]string{"merge", "-o", merged, a, b}, &out, &errOut); code != 0 {
+	if code := run([]string{"report", "merge", "-o", merged, a, b}, &out, &errOut); code != 0 {
 		t.Fatalf("merge: exit %d: %s", code, errOut.String())
 	}
 	if !strings.Contains(out.String(), "2 scenarios: 1 passed, 1 failed") {
@@ -45,7 +45,7 @@ func TestReportCommands(t *testing.T) {
 
 	html := filepath.Join(dir, "out", "report.html")
 	out.Reset()
-	if code := cmdReport([]string{"html", "-o", html, merged}, &out, &errOut); code != 0 {
+	if code := run([]string{"report", "html", "-o", html, merged}, &out, &errOut); code != 0 {
 		t.Fatalf("html: exit %d: %s", code, errOut.String())
 	}
 	page, _ := os.ReadFile(html)
@@ -54,7 +54,7 @@ func TestReportCommands(t *testing.T) {
 	}
 
 	out.Reset()
-	if code := cmdReport([]string{"pcap", "-o", filepath.Join(dir, "out"), a}, &out, &errOut); code != 0 {
+	if code := run([]string{"report", "pcap", "-o", filepath.Join(dir, "out"), a}, &out, &errOut); code != 0 {
 		t.Fatalf("pcap: exit %d: %s", code, errOut.String())
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, "out", "pcap", "*.pcapng")); len(m) != 1 {
@@ -71,12 +71,12 @@ func TestReportErrors(t *testing.T) {
 		{"merge", "-o", filepath.Join(dir, "m.json"), bad}, {"html", filepath.Join(dir, "missing.json")},
 	} {
 		var out, errOut bytes.Buffer
-		if code := cmdReport(args, &out, &errOut); code != verdict.ExitInvalid {
+		if code := run(append([]string{"report"}, args...), &out, &errOut); code != verdict.ExitInvalid {
 			t.Errorf("%v: exit %d, want %d", args, code, verdict.ExitInvalid)
 		}
 	}
 	var out, errOut bytes.Buffer
-	cmdReport([]string{"merge", "-o", filepath.Join(dir, "m.json"), bad}, &out, &errOut)
+	run([]string{"report", "merge", "-o", filepath.Join(dir, "m.json"), bad}, &out, &errOut)
 	if !strings.Contains(errOut.String(), "bad.json") {
 		t.Errorf("error does not name the file: %s", errOut.String())
 	}
@@ -85,7 +85,7 @@ func TestReportErrors(t *testing.T) {
 func TestSchemaCommand(t *testing.T) {
 	for _, kind := range []string{"scenario", "bench"} {
 		var out, errOut bytes.Buffer
-		if code := cmdSchema([]string{kind}, &out, &errOut); code != 0 {
+		if code := run([]string{"schema", kind}, &out, &errOut); code != 0 {
 			t.Fatalf("%s: exit %d: %s", kind, code, errOut.String())
 		}
 		var s map[string]any
@@ -94,7 +94,7 @@ func TestSchemaCommand(t *testing.T) {
 		}
 	}
 	var out, errOut bytes.Buffer
-	if code := cmdSchema([]string{"profile"}, &out, &errOut); code != verdict.ExitInvalid {
+	if code := run([]string{"schema", "profile"}, &out, &errOut); code != verdict.ExitInvalid {
 		t.Errorf("unknown kind: exit %d", code)
 	}
 }

@@ -16,11 +16,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/poshil/poshil/harness/buildinfo"
 	"github.com/poshil/poshil/harness/outfile"
 	"github.com/poshil/poshil/harness/secrets"
 	"github.com/poshil/poshil/harness/verdict"
@@ -62,38 +62,7 @@ type Run struct {
 // NewRun starts a run header now on bench, with this host and version.
 func NewRun(bench, labelFilter string) Run {
 	host, _ := os.Hostname()
-	return Run{Started: time.Now(), Bench: bench, Host: host, Version: Version(), LabelFilter: labelFilter}
-}
-
-// Version is poshil's version from the build info: the module version,
-// else the VCS revision (with "+dirty" for a modified tree), else "dev".
-func Version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "dev"
-	}
-	if v := bi.Main.Version; v != "" && v != "(devel)" {
-		return v
-	}
-	rev, dirty := "", false
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
-	if rev == "" {
-		return "dev"
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if dirty {
-		rev += "+dirty"
-	}
-	return rev
+	return Run{Started: time.Now(), Bench: bench, Host: host, Version: buildinfo.Read().Short(), LabelFilter: labelFilter}
 }
 
 // Parse decodes a record; name is the file for errors.
