@@ -17,6 +17,8 @@ command -v ss >/dev/null 2>&1 || need+=(iproute2)
 # Chromium opens the HTML report.
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# xmllint checks junit.xml against the JUnit schema CI tools use.
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

@@ -221,7 +221,7 @@ func invalidResults(err error) []verdict.Result {
 // report), report.html and the pcapng traces; a failure to write is
 // reported but never hides the verdicts already printed.
 func writeReports(dir string, run report.Run, rs []verdict.Result, stderr io.Writer) {
-	if err := junit.WriteFile(filepath.Join(dir, "junit.xml"), "poshil", rs); err != nil {
+	if err := junit.WriteFile(filepath.Join(dir, junit.FileName), "poshil", rs); err != nil {
 		fmt.Fprintf(stderr, "poshil: writing junit: %v\n", err)
 	}
 	run.Finished = time.Now()
@@ -234,7 +234,7 @@ func writeReports(dir string, run report.Run, rs []verdict.Result, stderr io.Wri
 // writeProgress rewrites junit.xml and record.json (each atomically) with
 // the results so far; the HTML report and the traces wait for the end.
 func writeProgress(dir string, run report.Run, rs []verdict.Result, stderr io.Writer) {
-	if err := junit.WriteFile(filepath.Join(dir, "junit.xml"), "poshil", rs); err != nil {
+	if err := junit.WriteFile(filepath.Join(dir, junit.FileName), "poshil", rs); err != nil {
 		fmt.Fprintf(stderr, "poshil: writing junit: %v\n", err)
 	}
 	if err := report.WriteFile(filepath.Join(dir, report.RecordFile), report.Record{Run: run, Results: rs}); err != nil {
