@@ -282,3 +282,87 @@ func TestRerunFailed(t *testing.T) {
 		t.Errorf("missing record: exit %d, want 3", code)
 	}
 }
+
+// TestUnwritableOutIsInvalid: an --out that cannot be made is exit 3
+// before anything runs (it used to run and print a report path that was
+// never written).
+func TestUnwritableOutIsInvalid(t *testing.T) {
+	file := write(t, "a-file", "x")
+	sc := write(t, "s.yaml", "name: a\ncard: visa-credit\nsteps: [{sale: 1}, {insert: chip}]\nexpect: {outcome: APPROVED}\n")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"run", "--out", filepath.Join(file, "out"), sc}, &stdout, &stderr)
+	if want := "poshil run: --out " + filepath.Join(file, "out") + ": "; code != verdict.ExitInvalid || !strings.HasPrefix(stderr.String(), want) {
+		t.Errorf("exit %d, stderr %q; want 3 and %q first", code, stderr.String(), want)
+	}
+	if stdout.Len() > 0 {
+		t.Errorf("the run started: %s", stdout.String())
+	}
+}
+
+// TestRunClearsItsOutputs: a run's folder holds its own outputs only: the
+// last run's junit.xml, record, report and traces go before anything runs
+// (here the bench file is bad, so this run writes nothing), other files
+// stay.
+func TestRunClearsItsOutputs(t *testing.T) {
+	out := t.TempDir()
+	stale := []string{"junit.xml", "record.json", "report.html", filepath.Join("pcap", "007-old.pcapng")}
+	for _, f := range append(stale, "notes.txt") {
+		p := filepath.Join(out, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("old run"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := write(t, "b.yaml", "name: b\ncolour: red\n")
+	sc := write(t, "s.yaml", "name: a\ncard: visa-credit\nsteps: [{sale: 1}, {insert: chip}]\nexpect: {outcome: APPROVED}\n")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"run", "--bench", b, "--out", out, sc}, &stdout, &stderr); code != verdict.ExitInvalid {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, f := range stale {
+		if _, err := os.Stat(filepath.Join(out, f)); err == nil {
+			t.Errorf("%s: the last run's file is still there", f)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "notes.txt")); err != nil {
+		t.Errorf("a file poshil did not write was removed: %v", err)
+	}
+}
+
+// TestRecordNamesTheRun: record.json says which bench, poshil and label
+// filter made it.
+func TestRecordNamesTheRun(t *testing.T) {
+	out := t.TempDir()
+	_, emulated := benches.Emulated()
+	b := write(t, "b.yaml", strings.Replace(string(emulated), "command: [refterm,", "command: [no-such-terminal,", 1))
+	sc := write(t, "s.yaml", "name: a\nlabels: [chip]\ncard: visa-credit\nsteps: [{sale: 1}, {insert: chip}]\nexpect: {outcome: APPROVED}\n")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"run", "--bench", b, "--out", out, "-l", "chip", sc}, &stdout, &stderr); code != verdict.ExitInvalid {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	rec, err := report.ReadFile(filepath.Join(out, report.RecordFile))
+	if err != nil || len(rec.Results) != 1 || rec.Run.Bench != "emulated" || rec.Run.LabelFilter != "chip" || rec.Run.Version != buildinfo.Read().Short() {
+		t.Errorf("record header %+v, %d results: %v", rec.Run, len(rec.Results), err)
+	}
+}
+
+// TestSummaryWhenReportsAreLost: reports that could not be written are
+// BENCH_ERROR even when every scenario passed, and no report path is
+// printed.
+func TestSummaryWhenReportsAreLost(t *testing.T) {
+	pass := []verdict.Result{{Scenario: "a", Class: verdict.Pass}}
+	var out bytes.Buffer
+	if code := summary(&out, "X", pass, true); code != 0 || !strings.Contains(out.String(), "report: X/report.html") {
+		t.Errorf("written: exit %d, %q", code, out.String())
+	}
+	out.Reset()
+	if code := summary(&out, "X", pass, false); code != verdict.ExitBenchError || strings.Contains(out.String(), "X/report.html") {
+		t.Errorf("lost: exit %d, %q", code, out.String())
+	}
+	fail := []verdict.Result{{Scenario: "a", Class: verdict.Invalid}}
+	if code := summary(io.Discard, "X", fail, false); code != verdict.ExitInvalid {
+		t.Errorf("lost, INVALID: exit %d, want 3 kept", code)
+	}
+}

@@ -83,17 +83,8 @@ Exit codes: 0 all passed, 1 a firmware FAIL, 2 a BENCH_ERROR, 3 INVALID input.`,
 }
 
 func cmdRun(ctx context.Context, f runFlags, paths []string, stdout, stderr io.Writer) int {
-	b, err := loadBench(f.bench)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return verdict.ExitInvalid
-	}
-	if err := checkMutants(b, f.mutants); err != nil {
-		fmt.Fprintln(stderr, "poshil:", err)
-		return verdict.ExitInvalid
-	}
-	run := report.NewRun(b.Name, f.filter)
 	var only map[string]bool
+	var err error
 	if f.rerunFailed != "" {
 		if len(paths) > 0 {
 			fmt.Fprintln(stderr, "poshil run: --rerun-failed takes its scenarios from the record; give no SCENARIO")
@@ -109,6 +100,22 @@ func cmdRun(ctx context.Context, f runFlags, paths []string, stdout, stderr io.W
 			return 0
 		}
 	}
+	// Before anything runs (the record of --rerun-failed is read: it
+	// may be in --out): a folder that cannot take the reports is bad input.
+	if err := prepareOut(f.out); err != nil {
+		fmt.Fprintln(stderr, "poshil run:", err)
+		return verdict.ExitInvalid
+	}
+	b, err := loadBench(f.bench)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return verdict.ExitInvalid
+	}
+	if err := checkMutants(b, f.mutants); err != nil {
+		fmt.Fprintln(stderr, "poshil:", err)
+		return verdict.ExitInvalid
+	}
+	run := report.NewRun(b.Name, f.filter, f.mutants)
 	if len(paths) == 0 {
 		paths = []string{"scenarios"}
 	}
@@ -192,11 +199,26 @@ rounds:
 			}
 		}
 	}
-	writeReports(f.out, run, results, stderr)
+	return summary(stdout, f.out, results, writeReports(f.out, run, results, stderr))
+}
+
+// summary prints the run's last line and returns its exit code. Reports
+// that could not be written make it BENCH_ERROR (2) at least: the
+// verdicts were printed, but the run's evidence is lost, and the line does
+// not name a report that is not there.
+func summary(stdout io.Writer, out string, results []verdict.Result, written bool) int {
 	c := verdict.Counts(results)
-	fmt.Fprintf(stdout, "poshil: %d passed, %d failed, %d bench errors, %d invalid; report: %s\n",
-		c[verdict.Pass], c[verdict.Fail], c[verdict.BenchError], c[verdict.Invalid], filepath.Join(f.out, report.HTMLFile))
-	return verdict.ExitCode(results)
+	where := "report: " + filepath.Join(out, report.HTMLFile)
+	if !written {
+		where = "reports NOT written (see above)"
+	}
+	fmt.Fprintf(stdout, "poshil: %d passed, %d failed, %d bench errors, %d invalid; %s\n",
+		c[verdict.Pass], c[verdict.Fail], c[verdict.BenchError], c[verdict.Invalid], where)
+	code := verdict.ExitCode(results)
+	if !written && code < verdict.ExitBenchError {
+		code = verdict.ExitBenchError
+	}
+	return code
 }
 
 func loadBench(file string) (*bench.Bench, error) {
@@ -219,16 +241,20 @@ func invalidResults(err error) []verdict.Result {
 
 // writeReports writes junit.xml, record.json (the source of every other
 // report), report.html and the pcapng traces; a failure to write is
-// reported but never hides the verdicts already printed.
-func writeReports(dir string, run report.Run, rs []verdict.Result, stderr io.Writer) {
+// reported (false) but never hides the verdicts already printed.
+func writeReports(dir string, run report.Run, rs []verdict.Result, stderr io.Writer) bool {
+	ok := true
 	if err := junit.WriteFile(filepath.Join(dir, junit.FileName), "poshil", rs); err != nil {
 		fmt.Fprintf(stderr, "poshil: writing junit: %v\n", err)
+		ok = false
 	}
 	run.Finished = time.Now()
 	rec := report.Record{Run: run, Results: rs}
 	if err := report.WriteAll(dir, &rec); err != nil {
 		fmt.Fprintf(stderr, "poshil: writing reports: %v\n", err)
+		ok = false
 	}
+	return ok
 }
 
 // writeProgress rewrites junit.xml and record.json (each atomically) with

@@ -3,6 +3,8 @@ package report
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -17,8 +19,13 @@ const PcapDir = "pcap"
 // result's Evidence.Pcap to the path relative to outDir, so the HTML
 // report links it. Every file is attempted; the errors are joined.
 // Each trace is scrubbed with its result's secrets (pcapng.WriteTrace).
+// Traces already in outDir/pcap/ are removed first (ClearPcaps): the folder
+// holds this record's traces and no other.
 func WritePcaps(outDir string, r *Record) error {
 	var errs []error
+	if err := ClearPcaps(outDir); err != nil {
+		errs = append(errs, err)
+	}
 	for i := range r.Results {
 		res := &r.Results[i]
 		ev := res.Evidence
@@ -32,6 +39,24 @@ func WritePcaps(outDir string, r *Record) error {
 		}
 		ev.Pcap = filepath.ToSlash(rel)
 	}
+	return errors.Join(errs...)
+}
+
+// ClearPcaps removes the pcapng traces under outDir/pcap/ (the folder too
+// when nothing else is left in it); a missing folder is not an error.
+func ClearPcaps(outDir string) error {
+	dir := filepath.Join(outDir, PcapDir)
+	old, err := filepath.Glob(filepath.Join(dir, "*.pcapng"))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, f := range old {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("%w: %w", ErrWrite, err))
+		}
+	}
+	_ = os.Remove(dir) // only when empty
 	return errors.Join(errs...)
 }
 
