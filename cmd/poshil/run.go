@@ -40,8 +40,14 @@ func newRunCmd(a *app) *cobra.Command {
 		Short: "Run scenarios on a bench and write the reports",
 		Long: `Run scenarios (files, or every *.yaml under a folder; default: scenarios)
 on a bench (default: the embedded emulated bench) and write junit.xml,
-record.json, report.html and pcap/ under --out. One line per scenario as it
-ends; with -v each scenario's transcript streams live.
+record.json, report.html and pcap/ under --out (the last run's outputs there
+are removed first; other files are kept).
+
+On a terminal a status line shows the running scenario, its step, its
+elapsed time and the run's ETA (from the durations in the last record.json),
+with colours unless NO_COLOR is set; elsewhere (CI logs, pipes) one plain
+line per scenario as it ends. With -v each scenario's transcript streams
+live.
 
 Exit codes: 0 all passed, 1 a firmware FAIL, 2 a BENCH_ERROR, 3 INVALID input.`,
 		Example: `  poshil run scenarios --out out -v --label-filter 'chip && !slow'
@@ -100,6 +106,16 @@ func cmdRun(ctx context.Context, f runFlags, paths []string, stdout, stderr io.W
 			return 0
 		}
 	}
+	// The last run's durations, for the ETA, before its record goes.
+	prevPath := filepath.Join(f.out, report.RecordFile)
+	if f.rerunFailed != "" {
+		prevPath = f.rerunFailed
+	}
+	var prev *report.Record
+	if rec, err := report.ReadFile(prevPath); err == nil {
+		prev = &rec
+	}
+	est := newEstimator(prev)
 	// Before anything runs (the record of --rerun-failed is read: it
 	// may be in --out): a folder that cannot take the reports is bad input.
 	if err := prepareOut(f.out); err != nil {
@@ -154,34 +170,40 @@ func cmdRun(ctx context.Context, f runFlags, paths []string, stdout, stderr io.W
 	for _, m := range f.mutants {
 		dutArgs = append(dutArgs, "--mutant", m)
 	}
-	fmt.Fprintf(stdout, "poshil: bench %s, %d scenario(s)\n", b.Name, len(scs))
-	opts := runner.Options{DUTArgs: dutArgs, Wait: f.wait, Notice: func(msg string) { fmt.Fprintln(stderr, msg) }}
-	if f.verbose {
-		opts.Live = func(name string, l verdict.Line) {
-			fmt.Fprintf(stdout, "    %9.3fms %-6s %s\n", float64(l.At.Microseconds())/1000, l.Source, l.Text)
-		}
-	}
 	rounds := f.repeat
+	total := rounds * len(scs)
+	pr := newProgress(stdout, f.verbose, total, est)
+	defer pr.close()
+	errw := noticeWriter{pr, stderr}
+	pr.println(fmt.Sprintf("poshil: bench %s, %d scenario(s)", b.Name, len(scs)))
+	opts := runner.Options{DUTArgs: dutArgs, Wait: f.wait, Notice: func(msg string) { pr.notice(stderr, msg) }, Live: pr.line}
 	rig, err := runner.Up(ctx, b, opts)
 	if err != nil {
-		fmt.Fprintf(stderr, "poshil: BENCH_ERROR: bench %s not available: %v\n", b.Name, err)
+		pr.notice(stderr, fmt.Sprintf("poshil: BENCH_ERROR: bench %s not available: %v", b.Name, err))
 		for _, sc := range scs {
 			results = append(results, verdict.Result{Scenario: sc.Name, File: sc.File, Labels: sc.Labels, Class: verdict.BenchError, Reason: err.Error(), Started: time.Now()})
 		}
-		writeReports(f.out, run, results, stderr)
+		writeReports(f.out, run, results, errw)
 		return verdict.ExitBenchError
 	}
 	defer rig.Close()
-	total := rounds * len(scs)
-	done := 0
-	var spent time.Duration
+	// order is every scenario of every round, for the ETA.
+	var order []string
+	for range rounds {
+		for _, sc := range scs {
+			order = append(order, sc.Name)
+		}
+	}
+	i := 0
 rounds:
 	for round := 1; round <= rounds; round++ {
 		for _, sc := range scs {
+			i++
 			if ctx.Err() != nil {
 				results = append(results, verdict.Result{Scenario: sc.Name, File: sc.File, Labels: sc.Labels, Class: verdict.BenchError, Reason: "not run: aborted", Started: time.Now()})
 				continue
 			}
+			pr.start(sc.Name, order[i:])
 			r := rig.Run(ctx, sc)
 			if rounds > 1 {
 				r.Scenario = fmt.Sprintf("%s #%d", r.Scenario, round)
@@ -189,16 +211,15 @@ rounds:
 			results = append(results, r)
 			// On disk before the next scenario starts: a second Ctrl-C or
 			// a kill -9 loses at most the scenario in flight.
-			writeProgress(f.out, run, results, stderr)
-			done++
-			spent += r.Duration
-			fmt.Fprintln(stdout, progressLine(done, total, spent, r))
+			writeProgress(f.out, run, results, errw)
+			pr.finish(r)
 			if f.untilFail && r.Class != verdict.Pass {
-				fmt.Fprintf(stdout, "poshil: stopped at the first %s (round %d)\n", r.Class, round)
+				pr.println(fmt.Sprintf("poshil: stopped at the first %s (round %d)", r.Class, round))
 				break rounds
 			}
 		}
 	}
+	pr.close()
 	return summary(stdout, f.out, results, writeReports(f.out, run, results, stderr))
 }
 
@@ -268,18 +289,16 @@ func writeProgress(dir string, run report.Run, rs []verdict.Result, stderr io.Wr
 	}
 }
 
-// progressLine is one live line per scenario: position, ETA from the mean
-// duration so far, verdict, name, and the reason when it did not pass.
-func progressLine(done, total int, spent time.Duration, r verdict.Result) string {
-	eta := time.Duration(0)
-	if done > 0 {
-		eta = spent / time.Duration(done) * time.Duration(total-done)
-	}
-	line := fmt.Sprintf("[%d/%d eta %s] %-11s %s (%v)", done, total, eta.Round(time.Second), r.Class, r.Scenario, r.Duration.Round(time.Millisecond))
-	if r.Class != verdict.Pass {
-		line += "\n        " + strings.ReplaceAll(r.Reason, "\n", "\n        ")
-	}
-	return line
+// noticeWriter writes to w through the progress display, so messages
+// never land in the middle of its status line.
+type noticeWriter struct {
+	p *progress
+	w io.Writer
+}
+
+func (n noticeWriter) Write(b []byte) (int, error) {
+	n.p.notice(n.w, strings.TrimRight(string(b), "\n"))
+	return len(b), nil
 }
 
 // failedIn reads a run record and returns the files of the scenarios that
@@ -294,11 +313,7 @@ func failedIn(path string) (files []string, names map[string]bool, err error) {
 		if r.Class == verdict.Pass || r.File == "" {
 			continue
 		}
-		name := r.Scenario
-		if i := strings.LastIndex(name, " #"); i > 0 && strings.Trim(name[i+2:], "0123456789") == "" {
-			name = name[:i]
-		}
-		names[name] = true
+		names[baseName(r.Scenario)] = true
 		if !slices.Contains(files, r.File) {
 			files = append(files, r.File)
 		}
