@@ -60,6 +60,10 @@ func cmdReport(sub, out string, records []string, stdout, stderr io.Writer) int 
 			fmt.Fprintf(stderr, "poshil report: %v\n", err)
 			return verdict.ExitInvalid
 		}
+		if sub != "pcap" { // pcap writes the traces anew
+			// Trace links lead from the new file to each record's traces.
+			r.Rebase(filepath.Dir(p), filepath.Dir(out))
+		}
 		recs = append(recs, r)
 	}
 	rec := recs[0]

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/poshil/poshil/harness/report"
 	"github.com/poshil/poshil/harness/verdict"
 )
 
@@ -97,4 +99,60 @@ func TestSchemaCommand(t *testing.T) {
 	if code := run([]string{"schema", "profile"}, &out, &errOut); code != verdict.ExitInvalid {
 		t.Errorf("unknown kind: exit %d", code)
 	}
+}
+
+// TestMergedReportKeepsTraceLinks: two shards' runs, each with its traces
+// in its own folder, merged elsewhere: the merged record and its HTML
+// report link every trace where it is (they pointed into the merge's
+// folder, where none is).
+func TestMergedReportKeepsTraceLinks(t *testing.T) {
+	dir := t.TempDir()
+	var recs []string
+	for _, shard := range []string{"shard-1", "shard-2"} {
+		out := filepath.Join(dir, shard, "out")
+		rec, err := report.Parse("shard", []byte(shard1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec.Run.Bench = shard
+		if err := report.WriteAll(out, &rec); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, filepath.Join(out, report.RecordFile))
+	}
+	merged := filepath.Join(dir, "ci", "merged", "record.json")
+	var out, errOut bytes.Buffer
+	if code := run(append([]string{"report", "merge", "-o", merged}, recs...), &out, &errOut); code != 0 {
+		t.Fatalf("merge: exit %d: %s", code, errOut.String())
+	}
+	html := filepath.Join(dir, "ci", "html", "report.html")
+	if code := run([]string{"report", "html", "-o", html, merged}, &out, &errOut); code != 0 {
+		t.Fatalf("html: exit %d: %s", code, errOut.String())
+	}
+	rec, err := report.ReadFile(merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := regexp.MustCompile(`<a href="([^"]+\.pcapng)">`).FindAllSubmatch(page, -1)
+	if len(rec.Results) != 2 || len(links) != 2 {
+		t.Fatalf("%d results, %d trace links in the report", len(rec.Results), len(links))
+	}
+	for i, r := range rec.Results {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(merged), r.Evidence.Pcap)); err != nil {
+			t.Errorf("merged record's link %q leads nowhere: %v", r.Evidence.Pcap, err)
+		}
+		link := html2text(string(links[i][1]))
+		if _, err := os.Stat(filepath.Join(filepath.Dir(html), link)); err != nil {
+			t.Errorf("report's link %q leads nowhere: %v", link, err)
+		}
+	}
+}
+
+// html2text undoes the escaping of a link in the HTML report.
+func html2text(s string) string {
+	return strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#34;", `"`).Replace(s)
 }

@@ -1,12 +1,15 @@
 package report
 
 import (
+	"bytes"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/poshil/poshil/harness/buildinfo"
 )
@@ -91,5 +94,30 @@ func TestNewRunNamesTheRun(t *testing.T) {
 	}
 	if rev := buildinfo.Read().Revision; rev != "" && !strings.HasPrefix(r.Revision, rev) {
 		t.Errorf("revision %q, build info says %q", r.Revision, rev)
+	}
+}
+
+// TestMergedHeaderPerShard: a merged report's header says "merged from N
+// shards" and lists each shard's bench, host, poshil and filter on a row
+// of its own, never one value joined from several shards.
+func TestMergedHeaderPerShard(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	a := Record{Run: Run{Started: t0, Finished: t0.Add(time.Minute), Bench: "rack-1", Host: "h1", Version: "v1", LabelFilter: "chip"}}
+	b := Record{Run: Run{Started: t0, Finished: t0.Add(2 * time.Minute), Bench: "rack-2", Host: "h2", Version: "v2", Mutants: []string{"skip-cvm"}}}
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, Merge(a, b)); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	if strings.Contains(page, "rack-1, rack-2") || strings.Contains(page, "h1, h2") || strings.Contains(page, "v1, v2") {
+		t.Error("the header mixes values of different shards")
+	}
+	rows := regexp.MustCompile(`(?s)<tr><td>(\d)</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>.*?</tr>`).FindAllStringSubmatch(page, -1)
+	if len(rows) != 2 || rows[0][2] != "rack-1" || rows[0][3] != "h1" || rows[1][2] != "rack-2" || rows[1][4] != "v2" ||
+		!strings.Contains(rows[0][0], "chip") || !strings.Contains(rows[1][0], "skip-cvm") || !strings.Contains(rows[1][0], "2m") {
+		t.Errorf("shard rows %q", rows)
+	}
+	if !strings.Contains(page, "merged from 2 shards") {
+		t.Error("no shard count")
 	}
 }

@@ -42,6 +42,35 @@ func WritePcaps(outDir string, r *Record) error {
 	return errors.Join(errs...)
 }
 
+// Rebase makes r's trace links, relative to from (the folder r was read
+// from), relative to to (the folder of the record or report made from
+// it), so a merged record or its HTML report still opens every shard's
+// traces where they are. A link that cannot be made relative becomes
+// absolute.
+func (r *Record) Rebase(from, to string) {
+	for i := range r.Results {
+		ev := r.Results[i].Evidence
+		if ev == nil || ev.Pcap == "" || filepath.IsAbs(ev.Pcap) {
+			continue
+		}
+		target, err := filepath.Abs(filepath.Join(from, filepath.FromSlash(ev.Pcap)))
+		if err != nil {
+			continue
+		}
+		base, err := filepath.Abs(to)
+		if err != nil {
+			ev.Pcap = target
+			continue
+		}
+		rel, err := filepath.Rel(base, target)
+		if err != nil {
+			ev.Pcap = target
+			continue
+		}
+		ev.Pcap = filepath.ToSlash(rel)
+	}
+}
+
 // ClearPcaps removes the pcapng traces under outDir/pcap/ (the folder too
 // when nothing else is left in it); a missing folder is not an error.
 func ClearPcaps(outDir string) error {
