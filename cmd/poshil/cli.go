@@ -37,7 +37,8 @@ import (
 // returns a cobra command; cobra parses flags anywhere on the line, prints
 // the usage text (the only usage text there is: docs/cli.md is generated
 // from it) and answers -h/--help with exit 0. A RunE error is INVALID
-// (exit 3) unless it is an exitError (a.exit, a.fail) carrying its own code.
+// (exit 3), printed with the command's name and a pointer to its --help,
+// unless it is an exitError (a.exit) carrying its own code.
 //
 // A command written as a plain function of its arguments,
 //
@@ -83,11 +84,6 @@ func (a *app) exit(code int) error {
 		return nil
 	}
 	return &exitError{code: code}
-}
-
-// fail ends the command with code after printing err.
-func (a *app) fail(code int, err error) error {
-	return &exitError{code: code, err: err}
 }
 
 // constructors are the registered commands, in registration order.
