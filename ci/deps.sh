@@ -20,6 +20,8 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # An independent JSON Schema validator (ajv, from npm) checks the library
 # against poshil's schemas.
 command -v npm >/dev/null 2>&1 || need+=(npm)
+# xmllint checks junit.xml against the JUnit schema CI tools use.
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
