@@ -14,9 +14,9 @@ all: build
 deps:
 	@bash ci/deps.sh
 
-## build: bin/poshil and the reference terminal bin/refterm
+## build: bin/poshil (with its VCS revision for --version) and the reference terminal bin/refterm
 build:
-	$(GO) build -o $(BIN)/poshil ./cmd/poshil
+	$(GO) build -buildvcs=auto -o $(BIN)/poshil ./cmd/poshil
 	$(GO) build -o $(BIN)/refterm ./fixtures/terminal/cmd/refterm
 
 ## run: the scenario library on the embedded emulated bench; writes $(OUT)/junit.xml
