@@ -465,7 +465,7 @@ RESPONSECODE IFDHICCPresence(DWORD Lun)
 			rv = IFD_ICC_NOT_PRESENT;
 		} else if (s->seen && (s->cfd < 0 || s->gen != s->seen)) {
 			s->seen = 0;
-			s->hold = 1;
+			s->hold = s->has_poller; /* cleared when pcscd polls again */
 			rv = IFD_ICC_NOT_PRESENT;
 		} else if (s->cfd >= 0) {
 			s->seen = s->gen;
