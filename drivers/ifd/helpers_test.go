@@ -200,9 +200,14 @@ func slotOf(ctx context.Context, t testing.TB, r *Reader, n int) (*vpcd.Reservat
 
 // cycle inserts card, waits until pcscd reports it, removes it and waits
 // until pcscd reports the reader empty: the two latencies, each from the
-// card's move to the event a PC/SC client gets.
-func cycle(ctx context.Context, t testing.TB, res *vpcd.Reservation, w *watcher, card vpcd.Card) (ins, rem time.Duration) {
+// card's move to the event a PC/SC client gets. pause (if not nil) runs
+// before each move.
+func cycle(ctx context.Context, t testing.TB, res *vpcd.Reservation, w *watcher, card vpcd.Card, pause func()) (ins, rem time.Duration) {
 	t.Helper()
+	if pause == nil {
+		pause = func() {}
+	}
+	pause()
 	start := time.Now()
 	s, err := res.Insert(ctx, card)
 	if err != nil {
@@ -213,6 +218,7 @@ func cycle(ctx context.Context, t testing.TB, res *vpcd.Reservation, w *watcher,
 		t.Fatalf("insertion not seen: %v", err)
 	}
 	ins = at.Sub(start)
+	pause()
 	start = time.Now()
 	_ = s.Remove()
 	at, err = w.until(ctx, empty)

@@ -34,7 +34,7 @@ func TestEventLatency(t *testing.T) {
 	res, w := slotOf(ctx, t, r, oursSlot)
 	var ins, rem []time.Duration
 	for range 20 {
-		i, m := cycle(ctx, t, res, w, newCard(0x01))
+		i, m := cycle(ctx, t, res, w, newCard(0x01), nil)
 		ins, rem = append(ins, i), append(rem, m)
 	}
 	slices.Sort(ins)
