@@ -12,6 +12,9 @@ command -v opensc-tool >/dev/null 2>&1 || need+=(opensc)
 command -v pcsc_scan >/dev/null 2>&1 || need+=(pcsc-tools)
 command -v ser2net >/dev/null 2>&1 || need+=(ser2net)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+# poshil's event-driven IFD driver (drivers/ifd) is built from C.
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
+[ -f /usr/include/stdio.h ] || need+=(libc6-dev)
 command -v ss >/dev/null 2>&1 || need+=(iproute2)
 # Evidence and report checks: tshark reads the pcapng traces, headless
 # Chromium opens the HTML report.
@@ -30,6 +33,13 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# Event-driven emulated reader (stock vpcd stays if it cannot be built).
+if [ "$(id -u)" -eq 0 ]; then
+  bash "$(dirname "$0")/ifd-install.sh"
+else
+  echo "deps: poshil IFD driver not installed (needs root): sudo ci/ifd-install.sh" >&2
 fi
 
 exec "$(dirname "$0")/pcscd.sh" start
