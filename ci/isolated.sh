@@ -4,7 +4,10 @@
 # lives in a tmpfs over /run/pcscd, and vpcd's card ports on a private
 # loopback. Two isolated runs never see each other's readers, cards or
 # ports, nor the host's pcscd. Needs root (unshare). Modules must already be
-# downloaded: the private network has no route out.
+# downloaded: the private network has no route out. The bench's readers
+# are poshil's event-driven IFD driver when installed (docs/ifd.md), else
+# stock vpcd; POSHIL_IFD=stock forces stock vpcd, POSHIL_IFD_LIB names a
+# driver built elsewhere (drivers/ifd/build.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 if [ -z "${POSHIL_ISOLATED:-}" ]; then
