@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -40,6 +41,10 @@ func needOurs(t testing.TB) *Reader {
 	t.Helper()
 	s := bench(t)
 	if s.Ours == nil {
+		// In CI, a driver make deps installed must serve the bench.
+		if _, err := os.Stat(LibPath); err == nil && os.Getenv("CI") != "" && os.Getenv("POSHIL_IFD") != "stock" {
+			t.Fatalf("CI: %s is installed but this pcscd does not use it: %s", LibPath, s)
+		}
 		t.Skipf("%s (run inside ci/isolated.sh with the driver built: POSHIL_IFD_LIB=drivers/ifd/build/%s, or install it with ci/deps.sh)", s, LibName)
 	}
 	return s.Ours
