@@ -38,8 +38,8 @@ fi
 # Event-driven emulated reader (stock vpcd stays if it cannot be built).
 if [ "$(id -u)" -eq 0 ]; then
   bash "$(dirname "$0")/ifd-install.sh"
-else
-  echo "deps: poshil IFD driver not installed (needs root): sudo ci/ifd-install.sh" >&2
+elif [ ! -f /etc/reader.conf.d/poshil-ifd ]; then
+  echo "deps: poshil IFD driver not installed (needs root): sudo ci/ifd-install.sh; stock vpcd serves the bench" >&2
 fi
 
 exec "$(dirname "$0")/pcscd.sh" start
