@@ -128,6 +128,9 @@ static void refresh(struct slot *s)
 			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 			s->cfd = fd;
 			s->gen++;
+			/* a polling function waiting on the listening socket may
+			 * not be the caller */
+			wake(s);
 		}
 	}
 }
