@@ -45,9 +45,11 @@ lint:
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-## bench: benchmarks (APDU round trip through pcscd and vpcd, codecs)
+## bench: benchmarks (APDU round trip through pcscd and vpcd, codecs; card insertion
+## and removal event latency, poshil's IFD driver beside stock vpcd)
 bench: deps
-	$(GO) test -p 1 -run '^$$' -bench . -benchtime 2000x ./...
+	$(GO) test -p 1 -run '^$$' -bench . -benchtime 2000x $$($(GO) list ./... | grep -v '/drivers/ifd$$')
+	$(GO) test -run '^$$' -bench Presence -benchtime 30x ./drivers/ifd
 
 ## fuzz: each fuzz target for FUZZTIME (default 30s)
 FUZZTIME ?= 30s

@@ -12,6 +12,9 @@ command -v opensc-tool >/dev/null 2>&1 || need+=(opensc)
 command -v pcsc_scan >/dev/null 2>&1 || need+=(pcsc-tools)
 command -v ser2net >/dev/null 2>&1 || need+=(ser2net)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+# poshil's event-driven IFD driver (drivers/ifd) is built from C.
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
+[ -f /usr/include/stdio.h ] || need+=(libc6-dev)
 command -v ss >/dev/null 2>&1 || need+=(iproute2)
 # Evidence and report checks: tshark reads the pcapng traces, headless
 # Chromium opens the HTML report.
@@ -47,6 +50,13 @@ if [ ! -x "$npm_prefix/node_modules/.bin/ajv" ]; then
     mkdir -p "$npm_prefix"
     npm install --silent --no-audit --no-fund --prefix "$npm_prefix" ajv-cli@5.0.0 ajv-formats@3.0.1 >/dev/null
   fi
+fi
+
+# Event-driven emulated reader (stock vpcd stays if it cannot be built).
+if [ "$(id -u)" -eq 0 ]; then
+  bash "$(dirname "$0")/ifd-install.sh"
+elif [ ! -f /etc/reader.conf.d/poshil-ifd ]; then
+  echo "deps: poshil IFD driver not installed (needs root): sudo ci/ifd-install.sh; stock vpcd serves the bench" >&2
 fi
 
 exec "$(dirname "$0")/pcscd.sh" start
