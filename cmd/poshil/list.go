@@ -16,6 +16,7 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("poshil list", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	filter := fs.String("label-filter", "", "only scenarios whose labels match (Ginkgo syntax)")
+	invFile := fs.String("inventory", "", "say which bench of this inventory (- for the embedded one) each scenario goes to, and which cannot run")
 	if err := fs.Parse(args); err != nil {
 		return verdict.ExitInvalid
 	}
@@ -31,6 +32,9 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 	if scs, err = scenario.Filter(scs, *filter); err != nil {
 		fmt.Fprintln(stderr, err)
 		return verdict.ExitInvalid
+	}
+	if *invFile != "" {
+		return listInventory(*invFile, scs, stdout, stderr)
 	}
 	for _, sc := range scs {
 		line := fmt.Sprintf("%-52s %-28s %s", sc.File, "["+strings.Join(sc.Labels, ",")+"]", sc.Name)

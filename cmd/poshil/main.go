@@ -30,7 +30,8 @@ usage:
   poshil run [--bench FILE] [--label-filter EXPR] [--out DIR] [--verbose]
              [--repeat N] [--until-fail] [--mutant NAME] [--wait DURATION]
              [SCENARIO|DIR...]
-  poshil list [--label-filter EXPR] [SCENARIO|DIR...]
+  poshil run --inventory FILE|- ...                run on the benches of an inventory
+  poshil list [--label-filter EXPR] [--inventory FILE|-] [SCENARIO|DIR...]
   poshil validate [--bench FILE] FILE...
   poshil sim card --profile NAME|FILE [--slot N] [--vpcd HOST]
   poshil cards

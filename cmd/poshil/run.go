@@ -36,6 +36,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	repeat := fs.Int("repeat", 1, "run the selection N times (hunting flakes)")
 	untilFail := fs.Bool("until-fail", false, "stop at the first scenario that does not PASS (with --repeat: at most N rounds; alone: 100)")
 	wait := fs.Duration("wait", 0, "wait this long for a bench another run holds (default: BENCH_ERROR at once)")
+	invFile := fs.String("inventory", "", "run on the benches of this inventory file (- for the embedded one), each scenario on a bench that can run it")
 	if err := fs.Parse(args); err != nil {
 		return verdict.ExitInvalid
 	}
@@ -70,6 +71,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		writeReports(*outDir, run, results, stderr)
 		return verdict.ExitInvalid
+	}
+	if *invFile != "" {
+		if *benchFile != "" {
+			fmt.Fprintln(stderr, "poshil: --bench and --inventory: give one (an inventory names its bench files)")
+			return verdict.ExitInvalid
+		}
+		opts := runner.Options{DUTArgs: mutantArgs(mutants), Wait: *wait, Notice: func(msg string) { fmt.Fprintln(stderr, msg) }}
+		return runInventory(ctx, inventoryRun{file: *invFile, filter: *filter, outDir: *outDir, opts: opts, prior: results}, scs, stdout, stderr)
 	}
 	// A DUT program that does not exist is the bench file's mistake:
 	// INVALID at its place, before the bench moves.
