@@ -33,6 +33,7 @@ usage:
   poshil run --inventory FILE|- ...                run on the benches of an inventory
   poshil list [--label-filter EXPR] [--inventory FILE|-] [SCENARIO|DIR...]
   poshil validate [--bench FILE] FILE...
+  poshil benches [--inventory FILE] [--json]       free, busy (by whom, since), dirty
   poshil sim card --profile NAME|FILE [--slot N] [--vpcd HOST]
   poshil cards
   poshil report merge -o OUT.json RECORD.json...   join the records of shards
@@ -66,6 +67,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdCards(stdout)
 	case "list":
 		return cmdList(args[1:], stdout, stderr)
+	case "benches":
+		return benchesCmd(args[1:], stdout, stderr)
 	case "report":
 		return cmdReport(args[1:], stdout, stderr)
 	case "schema":

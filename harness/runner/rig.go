@@ -235,6 +235,11 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 	}
 	p.ECR = serialECR{port: r.ecrPort, line: r.line, adapter: b.DUT.Adapter, prof: b.DUT.Prof}
 	r.use(p)
+	if left := r.lease.Left(); len(left) > 0 {
+		if err := r.restoreLeft(ctx, left); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
 }
 
