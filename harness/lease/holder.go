@@ -36,6 +36,16 @@ func (l *Lease) Left() []Left {
 	return append([]Left(nil), l.left...)
 }
 
+// Restored records that the bench of l's Left keys is back in its safe
+// state: Release then clears them. Until it is called, Release puts the
+// dead run's record back, so a run that took a dirty bench and ended
+// before restoring it (its bring-up failed) leaves it dirty.
+func (l *Lease) Restored() {
+	l.mu.Lock()
+	l.restored = true
+	l.mu.Unlock()
+}
+
 // Alive reports whether h's heartbeat is within TTL of now.
 func (h *Holder) Alive(now time.Time) bool {
 	return !h.Heartbeat.IsZero() && now.Sub(h.Heartbeat) < TTL

@@ -63,6 +63,16 @@ func TestKilledHolderLeavesItDirty(t *testing.T) {
 	if len(left) != 1 || left[0].Holder.RunID != "victim-run" {
 		t.Fatalf("Left %+v, want the victim's run", left)
 	}
+	// Released without Restored (its bring-up failed): still dirty.
+	l.Release()
+	if st := probeOne(t, k); !st.Left || st.Holder.RunID != "victim-run" {
+		t.Fatalf("released unrestored: %+v, want still left by victim-run", st)
+	}
+	l, err = Try(k)
+	if err != nil || len(l.Left()) != 1 {
+		t.Fatalf("second taker: %v %+v, want it dirty still", err, l.Left())
+	}
+	l.Restored()
 	l.Release()
 	if st := probeOne(t, k); st.Busy || st.Left {
 		t.Fatalf("after a clean release: %+v", st)

@@ -24,6 +24,7 @@
 package lease
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -100,8 +101,10 @@ type Lease struct {
 	mu    sync.Mutex
 	locks []*lock
 	left  []Left
-	stop  chan struct{} // closed by Release: ends the heartbeat
-	beats sync.WaitGroup
+	// restored: the Left keys were returned to their safe state (Restored)
+	restored bool
+	stop     chan struct{} // closed by Release: ends the heartbeat
+	beats    sync.WaitGroup
 }
 
 // Try takes every key at once or none: a key another run holds is a
@@ -161,7 +164,15 @@ func (l *Lease) Release() {
 	l.mu.Unlock()
 	l.beats.Wait()
 	for _, lk := range locks {
-		lk.release()
+		var keep *Holder
+		if !l.restored {
+			for _, lf := range l.left {
+				if lf.Key.Name == lk.key.Name {
+					keep = &lf.Holder
+				}
+			}
+		}
+		lk.release(keep)
 	}
 }
 
@@ -181,11 +192,14 @@ func writeHolder(fd int, h Holder) error {
 	if err != nil {
 		return err
 	}
-	if err := unix.Ftruncate(fd, 0); err != nil {
+	// Written over the old record, then cut to length: a reader never
+	// finds the file empty while it is held (the old record's tail, if
+	// any, follows the first JSON value and is ignored).
+	data = append(data, '\n')
+	if _, err := unix.Pwrite(fd, data, 0); err != nil {
 		return err
 	}
-	_, err = unix.Pwrite(fd, append(data, '\n'), 0)
-	return err
+	return unix.Ftruncate(fd, int64(len(data)))
 }
 
 // readHolder reads the holder a lock file names, or nil.
@@ -196,7 +210,7 @@ func readHolder(fd int) *Holder {
 		return nil
 	}
 	var h Holder
-	if json.Unmarshal(buf[:n], &h) != nil || h.PID == 0 {
+	if json.NewDecoder(bytes.NewReader(buf[:n])).Decode(&h) != nil || h.PID == 0 {
 		return nil
 	}
 	return &h

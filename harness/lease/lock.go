@@ -145,8 +145,15 @@ func waitLock(ctx context.Context, fd int) bool {
 
 // release clears the holder and frees the lock. The file stays: removing
 // a lock file races with a process that has opened but not yet locked it.
-func (lk *lock) release() {
-	_ = unix.Ftruncate(lk.fd, 0)
+//
+// With keep set (a dead run's record that was never restored), the file
+// gets that record back instead, so the bench stays dirty.
+func (lk *lock) release(keep *Holder) {
+	if keep != nil {
+		_ = writeHolder(lk.fd, *keep)
+	} else {
+		_ = unix.Ftruncate(lk.fd, 0)
+	}
 	_ = flock(lk.fd, unix.LOCK_UN)
 	_ = unix.Close(lk.fd)
 }

@@ -239,6 +239,7 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 		if err := r.restoreLeft(ctx, left); err != nil {
 			return nil, err
 		}
+		r.lease.Restored()
 	}
 	return r, nil
 }
