@@ -74,3 +74,17 @@ func TestRunInventory(t *testing.T) {
 		t.Errorf("record bench %q does not name the inventory", r.Run.Bench)
 	}
 }
+
+// TestValidateInventory: validate checks an inventory and its bench files.
+func TestValidateInventory(t *testing.T) {
+	good := write(t, "inv.yaml", oneEmulated)
+	bad := write(t, "bad.yaml", "benches:\n  - name: a\n    has: [chip, fax]\n")
+	var out, errOut bytes.Buffer
+	if code := run([]string{"validate", good}, &out, &errOut); code != 0 {
+		t.Errorf("good inventory: exit %d: %s", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := run([]string{"validate", bad}, &out, &errOut); code != verdict.ExitInvalid || !strings.Contains(errOut.String(), bad+`:3:17: has "fax": not a capability`) {
+		t.Errorf("bad inventory: exit %d: %s", code, errOut.String())
+	}
+}
