@@ -18,18 +18,21 @@ import (
 // benchState is one bench as `poshil benches` shows it.
 type benchState struct {
 	Bench string `json:"bench"`
-	// State is free, busy (a live run holds it) or dirty (free, but a
+	// State is free, busy (a live run holds it), dirty (free, but a
 	// run that held it died without releasing it: the next run restores
-	// its safe state first).
+	// its safe state first) or unhealthy (free, but a part is missing:
+	// Reason says which).
 	State  string        `json:"state"`
+	Reason string        `json:"reason,omitempty"`
 	Holder *lease.Holder `json:"holder,omitempty"`
 	// Keys are the bench's resources whose state is not free.
 	Keys []string `json:"keys,omitempty"`
 }
 
 // benchesCmd shows each bench of an inventory: free, busy (by whom,
-// since when, last heartbeat) or dirty (left by a dead run). It reads
-// the leases without taking any.
+// since when, last heartbeat), dirty (left by a dead run) or unhealthy
+// (with the reason: see runner.Health). It reads the leases without
+// taking any.
 func benchesCmd(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("poshil benches", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -57,7 +60,14 @@ func benchesCmd(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "poshil: bench %s: %v\n", b.Name, err)
 			return verdict.ExitBenchError
 		}
-		out = append(out, summarize(b.Name, states))
+		st := summarize(b.Name, states)
+		if st.State != "busy" {
+			// A busy bench's run watches its parts itself.
+			if err := runner.Health(ctx, b.Desc); err != nil {
+				st.State, st.Reason = "unhealthy", err.Error()
+			}
+		}
+		out = append(out, st)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -69,11 +79,11 @@ func benchesCmd(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	tw := tabwriter.NewWriter(stdout, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "BENCH\tSTATE\tSINCE\tHOLDER")
+	fmt.Fprintln(tw, "BENCH\tSTATE\tSINCE\tHOLDER / REASON")
 	now := time.Now()
 	for _, s := range out {
 		since, who := "", ""
-		if h := s.Holder; h != nil {
+		if h := s.Holder; h != nil && s.State != "unhealthy" {
 			since = h.Since.Format(time.RFC3339)
 			who = fmt.Sprintf("run %s, pid %d on %s", orDash(h.RunID), h.PID, orDash(h.Host))
 			if !h.Heartbeat.IsZero() {
@@ -84,6 +94,9 @@ func benchesCmd(args []string, stdout, stderr io.Writer) int {
 			} else if h.Command != "" {
 				who += ": " + h.Command
 			}
+		}
+		if s.Reason != "" {
+			who = s.Reason
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Bench, s.State, orDash(since), who)
 	}

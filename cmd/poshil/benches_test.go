@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/poshil/poshil/fixtures/benches"
 )
 
 func benchesJSON(t *testing.T, inv string) benchState {
@@ -64,5 +68,34 @@ func TestBenchesBusyDirtyFree(t *testing.T) {
 	}
 	if s := benchesJSON(t, inv); s.State != "free" {
 		t.Errorf("after the next run: %+v, want free", s)
+	}
+}
+
+// TestBenchesUnhealthy: a bench whose reader pcscd does not list is
+// unhealthy, with that reason; the emulated one beside it is free.
+func TestBenchesUnhealthy(t *testing.T) {
+	needBench(t)
+	_, emulated := benches.Emulated()
+	dir := filepath.Dir(write(t, "x", ""))
+	if err := os.WriteFile(filepath.Join(dir, "gone.yaml"), []byte(strings.Replace(string(emulated), "reader: Virtual PCD 00 00", "reader: ACME Reader 9", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inv := filepath.Join(dir, "inv.yaml")
+	if err := os.WriteFile(inv, []byte("benches:\n  - name: gone\n    bench: gone.yaml\n  - name: emu\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"benches", "--inventory", inv, "--json"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var got []benchState
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil || len(got) != 2 {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if got[0].State != "unhealthy" || !strings.Contains(got[0].Reason, `reader "ACME Reader 9" not found`) {
+		t.Errorf("gone: %+v, want unhealthy: reader not found", got[0])
+	}
+	if got[1].State != "free" {
+		t.Errorf("emu: %+v, want free", got[1])
 	}
 }

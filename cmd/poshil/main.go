@@ -33,7 +33,7 @@ usage:
   poshil run --inventory FILE|- ...                run on the benches of an inventory
   poshil list [--label-filter EXPR] [--inventory FILE|-] [SCENARIO|DIR...]
   poshil validate [--bench FILE] FILE...
-  poshil benches [--inventory FILE] [--json]       free, busy (by whom, since), dirty
+  poshil benches [--inventory FILE] [--json]       free, busy (by whom, since), dirty, unhealthy
   poshil sim card --profile NAME|FILE [--slot N] [--vpcd HOST]
   poshil cards
   poshil report merge -o OUT.json RECORD.json...   join the records of shards
