@@ -202,3 +202,55 @@ func TestOpenAddrRefusesBadAddresses(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRemoteRoundTrip measures one 32-byte ECR-sized frame out
+// through ser2net to the device and the same frame back, per transport:
+// a local pty pair (the baseline), raw TCP and RFC 2217.
+func BenchmarkRemoteRoundTrip(b *testing.B) {
+	frame := bytes.Repeat([]byte{0x02, 'S', 'A', 'L', 'E', 0xFF, 0x03, 0x10}, 4)
+	for _, mode := range []string{"pty", "tcp", "rfc2217"} {
+		b.Run(mode, func(b *testing.B) {
+			pty, err := serial.NewPTY()
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer pty.Close()
+			var p serial.Port
+			if mode == "pty" {
+				p, err = serial.Open(pty.Path(), serial.Options{})
+			} else {
+				s := ser2nettest.Start(b, ser2nettest.Export{Device: pty.Path(), RFC2217: mode == "rfc2217"})
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				p, err = serial.OpenAddr(ctx, s.Addr(0), serial.Options{})
+				cancel()
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			buf := make([]byte, len(frame))
+			full := func(ctx context.Context, from serial.Port) {
+				for got := 0; got < len(frame); {
+					n, err := from.Read(ctx, buf[got:])
+					if err != nil {
+						b.Fatal(err)
+					}
+					got += n
+				}
+			}
+			b.ResetTimer()
+			for range b.N {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				if _, err := p.Write(ctx, frame); err != nil {
+					b.Fatal(err)
+				}
+				full(ctx, pty.Port())
+				if _, err := pty.Port().Write(ctx, frame); err != nil {
+					b.Fatal(err)
+				}
+				full(ctx, p)
+				cancel()
+			}
+		})
+	}
+}
