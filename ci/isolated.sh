@@ -19,6 +19,10 @@ if [ -z "${POSHIL_ISOLATED:-}" ]; then
   exec unshare --mount --net --propagation private env POSHIL_ISOLATED=1 "$0" "$@"
 fi
 ip link set lo up
+# An address beyond loopback (TEST-NET-1, on a veth pair that leads nowhere):
+# getaddrinfo(AI_ADDRCONFIG), as ser2net resolves its listen address, finds
+# nothing on a network that has only loopback.
+ip link add poshil0 type veth peer name poshil1 2>/dev/null && ip addr add 192.0.2.1/32 dev poshil0 || true
 mount -t tmpfs -o mode=0755 tmpfs /run/pcscd
 # Host-wide locks and temp files are per bench too: a private lock folder and
 # TMPDIR, so an isolated run never waits on another bench's locks.

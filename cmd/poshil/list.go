@@ -15,7 +15,7 @@ import (
 func init() { register(newListCmd) }
 
 func newListCmd(a *app) *cobra.Command {
-	var filter string
+	var filter, inv string
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "list [flags] [SCENARIO|DIR...]",
@@ -27,7 +27,11 @@ labels and the reference-terminal mutants that prove them. No bench needed.`,
 	}
 	c.Flags().StringVarP(&filter, "label-filter", "l", "", "only scenarios whose labels match (Ginkgo syntax)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON array: name, file, labels, mutants")
+	c.Flags().StringVar(&inv, "inventory", "", "say which bench of this inventory (- for the embedded one) each scenario goes to, and which cannot run")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
+		if inv != "" {
+			return a.exit(cmdListInventory(args, filter, inv, a.stdout, a.stderr))
+		}
 		return a.exit(cmdList(args, filter, asJSON, a.stdout, a.stderr))
 	}
 	return c
@@ -86,4 +90,22 @@ func orEmpty(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// cmdListInventory prints which bench of an inventory each scenario goes
+// to, and which no bench can run.
+func cmdListInventory(paths []string, filter, inv string, stdout, stderr io.Writer) int {
+	if len(paths) == 0 {
+		paths = []string{"scenarios"}
+	}
+	scs, err := scenario.LoadFiles(paths)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return verdict.ExitInvalid
+	}
+	if scs, err = scenario.Filter(scs, filter); err != nil {
+		fmt.Fprintln(stderr, err)
+		return verdict.ExitInvalid
+	}
+	return listInventory(inv, scs, stdout, stderr)
 }

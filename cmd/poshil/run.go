@@ -27,6 +27,7 @@ func init() { register(newRunCmd) }
 // runFlags are poshil run's options.
 type runFlags struct {
 	bench, filter, out, rerunFailed string
+	inventory                       string
 	mutants                         []string
 	verbose, untilFail              bool
 	repeat                          int
@@ -64,6 +65,7 @@ Exit codes: 0 all passed, 1 a firmware FAIL, 2 a BENCH_ERROR, 3 INVALID input.`,
 	fl.BoolVar(&f.untilFail, "until-fail", false, "stop at the first scenario that does not PASS (with --repeat: at most N rounds; alone: 100)")
 	fl.DurationVar(&f.wait, "wait", 0, "wait this long (>= 0) for a bench another run holds (default: BENCH_ERROR at once)")
 	fl.StringVar(&f.rerunFailed, "rerun-failed", "", "run again the scenarios that did not PASS in this record.json")
+	fl.StringVar(&f.inventory, "inventory", "", "run on the benches of this inventory file (- for the embedded one), each scenario on a bench that can run it")
 	_ = c.MarkFlagFilename("bench", "yaml", "yml")
 	_ = c.MarkFlagDirname("out")
 	_ = c.MarkFlagFilename("rerun-failed", "json")
@@ -156,6 +158,14 @@ func cmdRun(ctx context.Context, f runFlags, paths []string, stdout, stderr io.W
 		writeReports(f.out, run, results, stderr)
 		return verdict.ExitInvalid
 	}
+	if f.inventory != "" {
+		if f.bench != "" {
+			fmt.Fprintln(stderr, "poshil run: --bench and --inventory: give one (an inventory names its bench files)")
+			return verdict.ExitInvalid
+		}
+		opts := runner.Options{DUTArgs: mutantArgs(f.mutants), Wait: f.wait, Notice: func(msg string) { fmt.Fprintln(stderr, msg) }}
+		return runInventory(ctx, inventoryRun{file: f.inventory, filter: f.filter, outDir: f.out, mutants: f.mutants, opts: opts, prior: results}, scs, stdout, stderr)
+	}
 	// A DUT program that does not exist is the bench file's mistake:
 	// INVALID at its place, before the bench moves.
 	if err := plan.CheckProgram(b, bench.LookupProgram); err != nil {
@@ -166,10 +176,7 @@ func cmdRun(ctx context.Context, f runFlags, paths []string, stdout, stderr io.W
 		writeReports(f.out, run, results, stderr)
 		return verdict.ExitInvalid
 	}
-	var dutArgs []string
-	for _, m := range f.mutants {
-		dutArgs = append(dutArgs, "--mutant", m)
-	}
+	dutArgs := mutantArgs(f.mutants)
 	rounds := f.repeat
 	total := rounds * len(scs)
 	pr := newProgress(stdout, f.verbose, total, est)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/poshil/poshil/harness/bench"
 	"github.com/poshil/poshil/harness/fault"
+	"github.com/poshil/poshil/harness/inventory"
 	"github.com/poshil/poshil/harness/plan"
 	"github.com/poshil/poshil/harness/scenario"
 	"github.com/poshil/poshil/harness/verdict"
@@ -89,6 +90,10 @@ func validateFile(path string, parts []fault.Part) error {
 	}
 	if isBench(root) {
 		_, err := bench.ParseDoc(path, root)
+		return err
+	}
+	if yamldoc.Find(root, "benches") != nil && yamldoc.Find(root, "steps") == nil {
+		_, err := inventory.Load(path) // with its bench files
 		return err
 	}
 	sc, err := scenario.ParseDoc(path, root)

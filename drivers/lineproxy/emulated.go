@@ -18,6 +18,7 @@ import (
 // serial.Open) and B's master.
 type Emulated struct {
 	a, b  *serial.PTY
+	far   serial.Port // NewJoined's far port, instead of b
 	slave serial.Port
 	proxy *Proxy
 }
@@ -48,12 +49,40 @@ func NewEmulated(ctx context.Context, opt Options) (*Emulated, error) {
 	return e, nil
 }
 
+// NewJoined puts a Proxy between a harness pty pair and far, the port
+// the DUT's line ends in (a remote port exported by ser2net, a USB
+// adapter), and starts it until Close or ctx ends: the harness uses a pty
+// master (HarnessPort) as on the emulated bench, and line faults act on
+// far's line. The Emulated owns far (Close closes it); DUTPath is "".
+func NewJoined(ctx context.Context, far serial.Port, opt Options) (*Emulated, error) {
+	a, err := serial.NewPTY()
+	if err != nil {
+		return nil, fmt.Errorf("lineproxy: harness side: %w", err)
+	}
+	slave, err := serial.Open(a.Path(), serial.Options{})
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("lineproxy: harness side: %w", err)
+	}
+	e := &Emulated{a: a, far: far, slave: slave, proxy: New(slave, far, opt)}
+	if err := e.proxy.Start(ctx); err != nil {
+		e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
 // HarnessPort is the port the harness's ECR link uses (pty A's master).
 func (e *Emulated) HarnessPort() serial.Port { return e.a.Port() }
 
 // DUTPath is the device the DUT opens as its ECR line (pty B's slave),
 // e.g. /dev/pts/7.
-func (e *Emulated) DUTPath() string { return e.b.Path() }
+func (e *Emulated) DUTPath() string {
+	if e.b == nil {
+		return ""
+	}
+	return e.b.Path()
+}
 
 // Proxy is the proxy in the line, for faults and hooks.
 func (e *Emulated) Proxy() *Proxy { return e.proxy }
@@ -63,6 +92,9 @@ func (e *Emulated) Proxy() *Proxy { return e.proxy }
 // the DUT's side and not yet read by the DUT (e.g. across a DUT restart).
 func (e *Emulated) Flush() error {
 	e.proxy.Flush()
+	if e.b == nil {
+		return e.a.Flush()
+	}
 	return errors.Join(e.a.Flush(), e.b.Flush())
 }
 
@@ -70,5 +102,8 @@ func (e *Emulated) Flush() error {
 // an error.
 func (e *Emulated) Close() error {
 	perr := e.proxy.Close()
+	if e.b == nil {
+		return errors.Join(perr, e.slave.Close(), e.a.Close(), e.far.Close())
+	}
 	return errors.Join(perr, e.slave.Close(), e.a.Close(), e.b.Close())
 }

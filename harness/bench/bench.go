@@ -56,6 +56,17 @@ type Line struct {
 	// far end the DUT opens.
 	Port string `yaml:"port"`
 	Baud int    `yaml:"baud"`
+	// Proxy puts poshil's line fault proxy between the harness and a
+	// port that is not emulated (a remote port, a USB adapter), so line
+	// faults (cut, bit errors, delay) work on it. An emulated line always
+	// has it.
+	Proxy bool `yaml:"proxy"`
+}
+
+// Remote reports whether the line is a port server's (rfc2217://host:port
+// or tcp://host:port, e.g. exported by ser2net) rather than a device.
+func (l Line) Remote() bool {
+	return strings.HasPrefix(l.Port, "rfc2217://") || strings.HasPrefix(l.Port, "tcp://")
 }
 
 // Emulated reports whether the line is a pty pair made by the harness.
@@ -241,7 +252,7 @@ func (b *Bench) Parts() []fault.Part {
 	if b.MSR != nil && b.MSR.Emulated() {
 		ps = append(ps, fault.PartMSR)
 	}
-	if b.ECR.Emulated() {
+	if b.ECR.Emulated() || b.ECR.Proxy {
 		ps = append(ps, fault.PartLine)
 	}
 	if b.Host.Proxy {

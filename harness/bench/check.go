@@ -102,6 +102,25 @@ func (b *Bench) Check(n *yaml.Node) error {
 	if err := checkBaud(b.ECR.Baud); err != nil {
 		add("ecr.baud", "ecr.baud: %v", err)
 	}
+	for _, l := range []struct {
+		key  string
+		line *Line
+	}{{"ecr", &b.ECR}, {"msr", b.MSR}} {
+		if l.line == nil || !l.line.Remote() {
+			continue
+		}
+		_, hp, _ := strings.Cut(l.line.Port, "://")
+		err := checkAddress(hp, false)
+		if err == nil && strings.ContainsAny(hp, "/?#") {
+			err = fmt.Errorf("nothing may follow host:port")
+		}
+		if err != nil {
+			add(l.key+".port", "%s.port %q: want rfc2217://host:port or tcp://host:port of a port server: %v", l.key, l.line.Port, err)
+		}
+	}
+	if b.MSR != nil && b.MSR.Proxy {
+		add("msr.proxy", "msr.proxy: the line fault proxy is for the ECR line only")
+	}
 	switch {
 	case b.Host.Emulated != nil && b.Host.Address != "":
 		add("host", "host: set emulated or address, not both")

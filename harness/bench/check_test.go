@@ -3,10 +3,12 @@ package bench
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/poshil/poshil/fixtures/benches"
+	"github.com/poshil/poshil/harness/fault"
 	"github.com/poshil/poshil/harness/yamldoc"
 )
 
@@ -43,6 +45,9 @@ func TestBenchErrorsAtTheirKey(t *testing.T) {
 		{"no name", "name: emulated", "name: \"\"", "name: \"\"", ":7: bench needs a name"},
 		{"host address", "", "name: real\ncard: {reader: ACS ACR39U}\necr: {port: /dev/ttyUSB0}\nhost:\n  address: testhost:0\n", "address: testhost:0", ":12: host.address \"testhost:0\""},
 		{"host address without port", "", "name: real\ncard: {reader: ACS ACR39U}\necr: {port: /dev/ttyUSB0}\nhost:\n  address: testhost\n", "address: testhost", ":12: host.address \"testhost\""},
+		{"remote ecr without port", "port: emulated       # a pty pair through", "port: rfc2217://ser2net.lab # a pty pair through", "port: rfc2217://ser2net.lab", ":9: ecr.port \"rfc2217://ser2net.lab\": want rfc2217://host:port or tcp://host:port"},
+		{"remote ecr with a path", "port: emulated       # a pty pair through", "port: tcp://10.0.0.9:3001/x # a pty pair through", "port: tcp://10.0.0.9:3001/x", ":9: ecr.port \"tcp://10.0.0.9:3001/x\": want rfc2217://host:port or tcp://host:port of a port server: port \"3001/x\""},
+		{"msr proxy", "port: emulated       # a pty pair; poshil", "port: emulated\n  proxy: true # a pty pair; poshil", "proxy: true", ":10: msr.proxy: the line fault proxy is for the ECR line only"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,4 +92,39 @@ func TestShippedBenchValid(t *testing.T) {
 	if err := yamldoc.Decode("real.yaml", []byte(real), &rb); err != nil {
 		t.Errorf("a bench with real parts: %v", err)
 	}
+}
+
+// TestRemoteLineParts: a remote ECR port has line faults only with the
+// line fault proxy in it.
+func TestRemoteLineParts(t *testing.T) {
+	for _, c := range []struct {
+		ecr  string
+		line bool
+	}{
+		{"ecr:\n  port: rfc2217://127.0.0.1:3001\n", false},
+		{"ecr:\n  port: rfc2217://127.0.0.1:3001\n  proxy: true\n", true},
+		{"ecr:\n  port: tcp://127.0.0.1:3001\n  proxy: true\n", true},
+	} {
+		doc := strings.Replace(emulated(t), "ecr:\n  port: emulated       # a pty pair through poshil's line fault proxy\n", c.ecr, 1)
+		b, err := decodeString(t, doc)
+		if err != nil {
+			t.Fatalf("%q: %v", c.ecr, err)
+		}
+		if !b.ECR.Remote() {
+			t.Fatalf("%q: not remote", c.ecr)
+		}
+		if got := slices.Contains(b.Parts(), fault.PartLine); got != c.line {
+			t.Errorf("%q: line part %v, want %v", c.ecr, got, c.line)
+		}
+	}
+}
+
+// decodeString decodes a bench from text.
+func decodeString(t *testing.T, doc string) (*Bench, error) {
+	t.Helper()
+	var b Bench
+	if err := yamldoc.Decode("b.yaml", []byte(doc), &b); err != nil {
+		return nil, err
+	}
+	return &b, nil
 }

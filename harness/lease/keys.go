@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -150,4 +151,21 @@ func Workdir(dir string) (Key, error) {
 		return Key{}, fmt.Errorf("lease: workdir %w", err)
 	}
 	return Key{Name: fmt.Sprintf("workdir %d:%d", st.Dev, st.Ino), Desc: "work folder " + dir}, nil
+}
+
+// RemoteSerial is the key of a port server's serial port
+// (rfc2217://host:port or tcp://host:port, e.g. exported by ser2net):
+// every spelling of one host:port gives one key, within this network
+// namespace. It guards the port among the runs of this host only; the
+// port server itself serves one client at a time.
+func RemoteSerial(ctx context.Context, addr string) (Key, error) {
+	_, hp, ok := strings.Cut(addr, "://")
+	if !ok {
+		return Key{}, fmt.Errorf("lease: remote serial %s: want scheme://host:port", addr)
+	}
+	c, err := canonicalHostPort(ctx, hp)
+	if err != nil {
+		return Key{}, fmt.Errorf("lease: remote serial %w", err)
+	}
+	return Key{Name: "serial-remote " + netns() + " " + c, Desc: "serial " + addr}, nil
 }

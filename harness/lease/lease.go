@@ -6,8 +6,14 @@
 // after the resource's canonical key (see the Key constructors: every
 // spelling of one resource gives one key). The kernel drops a lock when
 // its holder dies, even by SIGKILL, so a killed run frees its bench at
-// once; there is no TTL or heartbeat. Leases across hosts (a bench shared
-// by CI machines) need one and are not provided here.
+// once. Each lock file names its holder (host, run id, pid, since) and a
+// heartbeat the holder rewrites every HeartbeatEvery: in a lock folder
+// shared by several hosts, where one host's flock cannot see another's, a
+// holder on another host holds its key while its heartbeat is younger
+// than TTL. A holder that dies without releasing leaves its record in the
+// file: the next lease reports the key as Left (its bench is dirty and
+// must be returned to its safe state first), and Probe shows it, without
+// taking any lock, for `poshil benches`.
 //
 // Lock files live in a directory of the user's own (see Dir), created
 // 0700 and refused when it is not the user's or others can write it; lock
@@ -18,6 +24,7 @@
 package lease
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -63,6 +70,12 @@ type Holder struct {
 	PID     int       `json:"pid"`
 	Since   time.Time `json:"since"`
 	Command string    `json:"command"`
+	// Host is the holder's host name; RunID names its run (RunID).
+	Host  string `json:"host,omitempty"`
+	RunID string `json:"run_id,omitempty"`
+	// Heartbeat is when the holder last said it is alive (every
+	// HeartbeatEvery while it holds the lock).
+	Heartbeat time.Time `json:"heartbeat,omitzero"`
 }
 
 // BusyError says which resource is held, and by whom when the holder
@@ -87,6 +100,11 @@ func (e *BusyError) Unwrap() error { return ErrBusy }
 type Lease struct {
 	mu    sync.Mutex
 	locks []*lock
+	left  []Left
+	// restored: the Left keys were returned to their safe state (Restored)
+	restored bool
+	stop     chan struct{} // closed by Release: ends the heartbeat
+	beats    sync.WaitGroup
 }
 
 // Try takes every key at once or none: a key another run holds is a
@@ -107,15 +125,20 @@ func take(ctx context.Context, keys []Key) (*Lease, error) {
 	keys = slices.Clone(keys)
 	slices.SortFunc(keys, func(a, b Key) int { return strings.Compare(a.Name, b.Name) })
 	keys = slices.CompactFunc(keys, func(a, b Key) bool { return a.Name == b.Name })
-	l := &Lease{}
+	l := &Lease{stop: make(chan struct{})}
 	for _, k := range keys {
-		lk, err := lockKey(ctx, dir, k)
+		lk, prev, err := lockKey(ctx, dir, k)
 		if err != nil {
 			l.Release()
 			return nil, err
 		}
 		l.locks = append(l.locks, lk)
+		if prev != nil {
+			l.left = append(l.left, Left{Key: k, Holder: *prev})
+		}
 	}
+	l.beats.Add(1)
+	go l.heartbeat(l.stop)
 	return l, nil
 }
 
@@ -134,9 +157,22 @@ func (l *Lease) Release() {
 	l.mu.Lock()
 	locks := l.locks
 	l.locks = nil
+	if l.stop != nil {
+		close(l.stop)
+		l.stop = nil
+	}
 	l.mu.Unlock()
+	l.beats.Wait()
 	for _, lk := range locks {
-		lk.release()
+		var keep *Holder
+		if !l.restored {
+			for _, lf := range l.left {
+				if lf.Key.Name == lk.key.Name {
+					keep = &lf.Holder
+				}
+			}
+		}
+		lk.release(keep)
 	}
 }
 
@@ -146,7 +182,8 @@ func me() Holder {
 	if len(cmd) > 200 {
 		cmd = cmd[:200] + "..."
 	}
-	return Holder{PID: os.Getpid(), Since: time.Now().UTC().Truncate(time.Second), Command: cmd}
+	now := time.Now().UTC().Truncate(time.Second)
+	return Holder{PID: os.Getpid(), Since: now, Command: cmd, Host: hostname(), RunID: RunID(), Heartbeat: now}
 }
 
 // writeHolder records h in the lock file fd (which this process locks).
@@ -155,11 +192,14 @@ func writeHolder(fd int, h Holder) error {
 	if err != nil {
 		return err
 	}
-	if err := unix.Ftruncate(fd, 0); err != nil {
+	// Written over the old record, then cut to length: a reader never
+	// finds the file empty while it is held (the old record's tail, if
+	// any, follows the first JSON value and is ignored).
+	data = append(data, '\n')
+	if _, err := unix.Pwrite(fd, data, 0); err != nil {
 		return err
 	}
-	_, err = unix.Pwrite(fd, append(data, '\n'), 0)
-	return err
+	return unix.Ftruncate(fd, int64(len(data)))
 }
 
 // readHolder reads the holder a lock file names, or nil.
@@ -170,7 +210,7 @@ func readHolder(fd int) *Holder {
 		return nil
 	}
 	var h Holder
-	if json.Unmarshal(buf[:n], &h) != nil || h.PID == 0 {
+	if json.NewDecoder(bytes.NewReader(buf[:n])).Decode(&h) != nil || h.PID == 0 {
 		return nil
 	}
 	return &h

@@ -312,3 +312,19 @@ func TestTCPPortZeroNeedsNoLease(t *testing.T) {
 		t.Errorf("8583: %q %q %v", a.Name, b.Name, err)
 	}
 }
+
+func TestRemoteSerialSpellings(t *testing.T) {
+	ctx := context.Background()
+	a, err := RemoteSerial(ctx, "rfc2217://127.0.0.1:3001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := RemoteSerial(ctx, "tcp://localhost:3001")
+	c, _ := RemoteSerial(ctx, "rfc2217://127.0.0.1:3002")
+	if a.Name != b.Name || a.Name == c.Name {
+		t.Errorf("keys %q %q %q: want the first two one key, the third another", a.Name, b.Name, c.Name)
+	}
+	if _, err := RemoteSerial(ctx, "127.0.0.1:3001"); err == nil {
+		t.Error("an address without a scheme gave a key")
+	}
+}

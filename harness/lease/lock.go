@@ -8,14 +8,16 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
 // lock is one held lock file.
 type lock struct {
-	key Key
-	fd  int
+	key      Key
+	fd       int
+	previous *Holder // what the file said when the lock was taken
 }
 
 // fileName is the lock file of a key: readable, and unique by a hash of
@@ -68,8 +70,29 @@ func openLock(dir string, k Key) (int, string, error) {
 	return fd, path, nil
 }
 
-// lockKey takes k's lock; with ctx nil it does not wait.
-func lockKey(ctx context.Context, dir string, k Key) (*lock, error) {
+// lockKey takes k's lock; with ctx nil it does not wait. prev is the
+// holder a dead run left in the file (see Left), or nil.
+func lockKey(ctx context.Context, dir string, k Key) (_ *lock, prev *Holder, _ error) {
+	lk, err := lockFile(ctx, dir, k)
+	if err != nil {
+		return nil, nil, err
+	}
+	if prev = lk.previous; prev != nil && prev.Alive(time.Now()) && prev.Host != hostname() {
+		// The lock folder is shared with another host, whose locks
+		// flock(2) here cannot see: its fresh heartbeat holds the key.
+		unix.Close(lk.fd)
+		return nil, nil, &BusyError{Key: k, Holder: prev}
+	}
+	if err := writeHolder(lk.fd, me()); err != nil {
+		_ = flock(lk.fd, unix.LOCK_UN)
+		unix.Close(lk.fd)
+		return nil, nil, fmt.Errorf("lease: %s: %w", filepath.Join(dir, fileName(k)), err)
+	}
+	return lk, prev, nil
+}
+
+// lockFile takes the flock of k's file and reads the holder left in it.
+func lockFile(ctx context.Context, dir string, k Key) (*lock, error) {
 	fd, path, err := openLock(dir, k)
 	if err != nil {
 		return nil, err
@@ -92,12 +115,7 @@ func lockKey(ctx context.Context, dir string, k Key) (*lock, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("lease: lock %s: %w", path, err)
 	}
-	if err := writeHolder(fd, me()); err != nil {
-		_ = flock(fd, unix.LOCK_UN)
-		unix.Close(fd)
-		return nil, fmt.Errorf("lease: %s: %w", path, err)
-	}
-	return &lock{key: k, fd: fd}, nil
+	return &lock{key: k, fd: fd, previous: readHolder(fd)}, nil
 }
 
 // waitLock waits for the lock on fd until ctx ends. flock cannot be
@@ -127,8 +145,15 @@ func waitLock(ctx context.Context, fd int) bool {
 
 // release clears the holder and frees the lock. The file stays: removing
 // a lock file races with a process that has opened but not yet locked it.
-func (lk *lock) release() {
-	_ = unix.Ftruncate(lk.fd, 0)
+//
+// With keep set (a dead run's record that was never restored), the file
+// gets that record back instead, so the bench stays dirty.
+func (lk *lock) release(keep *Holder) {
+	if keep != nil {
+		_ = writeHolder(lk.fd, *keep)
+	} else {
+		_ = unix.Ftruncate(lk.fd, 0)
+	}
 	_ = flock(lk.fd, unix.LOCK_UN)
 	_ = unix.Close(lk.fd)
 }

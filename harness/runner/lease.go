@@ -72,6 +72,14 @@ func benchKeys(ctx context.Context, b *bench.Bench) ([]lease.Key, error) {
 		if l == nil || l.Port == "" || l.Emulated() {
 			continue
 		}
+		if l.Remote() {
+			k, err := lease.RemoteSerial(ctx, l.Port)
+			if err != nil {
+				return nil, err
+			}
+			keys = append(keys, k)
+			continue
+		}
 		k, err := lease.Serial(l.Port)
 		if err != nil {
 			return nil, err

@@ -209,8 +209,12 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 		}
 		p.Supply = r.supply
 	}
-	if b.ECR.Emulated() {
-		r.line, err = lineproxy.NewEmulated(context.WithoutCancel(ctx), lineproxy.Options{})
+	if b.ECR.Emulated() || b.ECR.Proxy {
+		if b.ECR.Emulated() {
+			r.line, err = lineproxy.NewEmulated(context.WithoutCancel(ctx), lineproxy.Options{})
+		} else {
+			r.line, err = joinLine(ctx, b.ECR)
+		}
 		if err != nil {
 			return nil, verdict.Bench("ecr line", err)
 		}
@@ -224,13 +228,19 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 			}
 		})
 	} else if b.ECR.Port != "" {
-		r.ecrPort, err = serial.Open(b.ECR.Port, serial.Options{Baud: b.ECR.Baud})
+		r.ecrPort, err = openLine(ctx, b.ECR)
 		if err != nil {
 			return nil, verdict.Bench("ecr line", err)
 		}
 	}
 	p.ECR = serialECR{port: r.ecrPort, line: r.line, adapter: b.DUT.Adapter, prof: b.DUT.Prof}
 	r.use(p)
+	if left := r.lease.Left(); len(left) > 0 {
+		if err := r.restoreLeft(ctx, left); err != nil {
+			return nil, err
+		}
+		r.lease.Restored()
+	}
 	return r, nil
 }
 
@@ -268,10 +278,14 @@ func (r *Rig) Close() error {
 	return errors.Join(errs...)
 }
 
-// ecrPath is what the DUT opens for the ECR line.
+// ecrPath is what the DUT opens for the ECR line: "" for a line the DUT
+// has its own end of (a remote port, a proxied real line).
 func (r *Rig) ecrPath() string {
 	if r.line != nil {
 		return r.line.DUTPath()
+	}
+	if r.Bench.ECR.Remote() {
+		return ""
 	}
 	return r.Bench.ECR.Port
 }

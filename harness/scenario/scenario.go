@@ -55,6 +55,9 @@ type Scenario struct {
 	// runs the scenario against each and requires FAIL for that reason.
 	// That is how we know the scenario's own check can fail.
 	Mutants []Mutant `yaml:"mutants"`
+	// Needs is what a bench of an inventory must have to run the
+	// scenario, beyond what its steps and faults imply (see Needs).
+	Needs *Needs `yaml:"needs"`
 
 	// File is where the scenario was loaded from.
 	File string `yaml:"-"`

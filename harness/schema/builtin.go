@@ -127,6 +127,13 @@ func registerBuiltins(g *Generator) {
 		g.SetField(sc, key, map[string]any{"description": doc})
 	}
 	g.SetField(sc, "labels", map[string]any{"items": map[string]any{"type": "string", "pattern": `^[^&|!,()/"' \t]+$`}})
+	g.SetField(sc, "needs", map[string]any{"description": "what a bench of an inventory must have to run this scenario, beyond what its steps and faults imply"})
+	capNames := make([]any, 0, len(scenario.Capabilities))
+	for _, c := range scenario.Capabilities {
+		capNames = append(capNames, c)
+	}
+	g.SetField(reflect.TypeFor[scenario.Needs](), "has", map[string]any{"items": map[string]any{"enum": capNames}, "description": "capabilities the bench must have"})
+	g.SetField(reflect.TypeFor[scenario.Needs](), "firmware", map[string]any{"description": "a firmware version the bench's must start with (2.1 matches 2.1.4, not 2.10)"})
 	trig := reflect.TypeFor[fault.Trigger]()
 	g.SetField(trig, "mti", map[string]any{"pattern": "^[0-9]{4}$", "type": []any{"string", "integer"}})
 	g.SetField(trig, "ecr", map[string]any{"description": "an ECR message kind the DUT sends: RESULT, DISPLAY, EVENT, ..."})

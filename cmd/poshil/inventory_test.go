@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/poshil/poshil/harness/verdict"
+)
+
+const receipt = `name: receipt printed
+card: visa-credit
+needs:
+  has: [printer]
+steps:
+  - sale: 1.00
+  - insert: chip
+expect: {outcome: APPROVED}
+`
+
+const oneEmulated = "benches:\n  - name: emu-1\n    labels: [emulated]\n"
+
+// TestListInventory: list --inventory says where each scenario goes and
+// names the one no bench can run, at the place that asks for it.
+func TestListInventory(t *testing.T) {
+	inv := write(t, "inv.yaml", oneEmulated)
+	rec := write(t, "receipt.yaml", receipt)
+	var out, errOut bytes.Buffer
+	code := run([]string{"list", "--inventory", inv, rec, "../../scenarios/chip/approved-sale.yaml"}, &out, &errOut)
+	if code != verdict.ExitInvalid {
+		t.Fatalf("exit %d, want %d\n%s%s", code, verdict.ExitInvalid, out.String(), errOut.String())
+	}
+	for _, want := range []string{
+		"emu-1 (emulated; has [chip line_relay magstripe power]",
+		"approved-sale.yaml",
+		"cannot run: " + rec + ":4:9: no bench can run \"receipt printed\": needs.has needs printer, which no bench of " + inv + " has",
+		"1 scenario(s) on 1 bench(es)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestRunInventory runs on an inventory of one emulated bench: the
+// scenario it cannot run is reported before the bench comes up and is
+// INVALID in the record; the other runs and passes on it.
+func TestRunInventory(t *testing.T) {
+	needBench(t)
+	buildRefterm(t)
+	inv := write(t, "inv.yaml", oneEmulated)
+	rec := write(t, "receipt.yaml", receipt)
+	dir := t.TempDir()
+	var both bytes.Buffer
+	code := run([]string{"run", "--inventory", inv, "--out", dir, rec, "../../scenarios/chip/approved-sale.yaml"}, &both, &both)
+	out := both.String()
+	if code != verdict.ExitInvalid {
+		t.Fatalf("exit %d, want %d (one scenario cannot run)\n%s", code, verdict.ExitInvalid, out)
+	}
+	cannot, up := strings.Index(out, "poshil: cannot run: "+rec+":4:9:"), strings.Index(out, "poshil: bench emu-1 (emulated), 1 scenario(s)")
+	if cannot < 0 || up < 0 || cannot > up {
+		t.Fatalf("want the unrunnable scenario reported before bench emu-1 comes up:\n%s", out)
+	}
+	r := readRecord(t, dir)
+	got := map[string]verdict.Class{}
+	for _, res := range r.Results {
+		got[filepath.Base(res.File)] = res.Class
+	}
+	if got["receipt.yaml"] != verdict.Invalid || got["approved-sale.yaml"] != verdict.Pass || len(got) != 2 {
+		t.Errorf("record verdicts %v, want receipt INVALID and approved-sale PASS\n%s", got, out)
+	}
+	if !strings.Contains(r.Run.Bench, inv) {
+		t.Errorf("record bench %q does not name the inventory", r.Run.Bench)
+	}
+}
+
+// TestValidateInventory: validate checks an inventory and its bench files.
+func TestValidateInventory(t *testing.T) {
+	good := write(t, "inv.yaml", oneEmulated)
+	bad := write(t, "bad.yaml", "benches:\n  - name: a\n    has: [chip, fax]\n")
+	var out, errOut bytes.Buffer
+	if code := run([]string{"validate", good}, &out, &errOut); code != 0 {
+		t.Errorf("good inventory: exit %d: %s", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := run([]string{"validate", bad}, &out, &errOut); code != verdict.ExitInvalid || !strings.Contains(errOut.String(), bad+`:3:17: has "fax": not a capability`) {
+		t.Errorf("bad inventory: exit %d: %s", code, errOut.String())
+	}
+}
