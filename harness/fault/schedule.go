@@ -383,3 +383,18 @@ func (s *Schedule) ClearAll(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Unfired lists the specs armed with a trigger that never fired: the
+// event they wait for never came (or their timer never ran out), so the
+// scenario ran without them.
+func (s *Schedule) Unfired() []Spec {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Spec
+	for _, a := range s.specs {
+		if !a.fired && !a.spec.When.Immediate() {
+			out = append(out, a.spec)
+		}
+	}
+	return out
+}

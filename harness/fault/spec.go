@@ -26,6 +26,10 @@ type Spec struct {
 	For   time.Duration
 	// ID names the fault for a clear step; default Name.
 	ID string
+	// MustFire makes a scenario whose fault never fired (the terminal
+	// never sent what its trigger waits for) FAIL: what it claims to
+	// test never happened.
+	MustFire bool
 
 	Line, Col int
 }
@@ -57,6 +61,12 @@ func (s *Spec) UnmarshalYAML(n *yaml.Node) error {
 				add(err)
 			} else if s.For <= 0 {
 				add(yamldoc.At(v, "for %v: want a time above 0 (leave for out: until the scenario ends or a clear step)", s.For))
+			}
+		case "must_fire":
+			if err := yamldoc.DecodeNode(v, &s.MustFire); err != nil {
+				add(err)
+			} else if s.MustFire && s.When.Immediate() && !hasKey(n, "when") {
+				add(yamldoc.At(v, "must_fire: a fault without when fires at once; give a trigger"))
 			}
 		case "id":
 			if err := yamldoc.DecodeNode(v, &s.ID); err != nil {
@@ -102,4 +112,14 @@ func (s *Spec) String() string {
 		out += fmt.Sprintf(" for %v", s.For)
 	}
 	return out
+}
+
+// hasKey reports whether mapping n has key.
+func hasKey(n *yaml.Node, key string) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return true
+		}
+	}
+	return false
 }

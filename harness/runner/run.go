@@ -92,6 +92,7 @@ func (r *Rig) RunWith(ctx context.Context, sc *scenario.Scenario, dutArgs []stri
 	}
 	defer func() {
 		res.Duration = time.Since(res.Started)
+		ru.judgeUnfired(&res)
 		ev := &verdict.Evidence{Transcript: ru.rec.snapshot(), APDUs: ru.apdus.Entries(), Events: ru.apdus.Timeline()}
 		if r.host != nil {
 			ev.Host = evidence.HostEntries(r.host.Journal(), ru.rec.start)
@@ -523,4 +524,26 @@ func (ru *run) confirmRig(ctx context.Context) error {
 func (ru *run) nextRef() string {
 	ru.seq++
 	return "P" + strconv.Itoa(ru.seq)
+}
+
+// judgeUnfired reports the faults that never fired, and FAILs a PASS
+// whose must_fire fault never did: the scenario did not test what it
+// says.
+func (ru *run) judgeUnfired(res *verdict.Result) {
+	if ru.sched == nil || res.Class == verdict.Invalid {
+		return
+	}
+	for _, sp := range ru.sched.Unfired() {
+		desc := sp.String()
+		if sp.ID != sp.Name {
+			desc = sp.ID + ": " + desc
+		}
+		res.Unfired = append(res.Unfired, desc)
+		ru.rec.add("poshil", "fault "+desc+" never fired")
+		if sp.MustFire && res.Class == verdict.Pass {
+			res.Class = verdict.Fail
+			res.Reason = fmt.Sprintf("fault %s (must_fire, line %d) never fired: the terminal never gave its trigger, so the scenario did not test what it says", desc, sp.Line)
+			ru.rec.add("poshil", "verdict "+string(res.Class)+" "+res.Reason)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package runner_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -440,4 +441,49 @@ expect:
 		t.Fatalf("got %s (%s), want BENCH_ERROR naming the supply callback's panic", res.Class, res.Reason)
 	}
 	assertSafe(t, fb)
+}
+
+// unfiredSale is the fake sale with a sag due after the scenario is over:
+// it never fires.
+const unfiredSale = `name: sag that never comes
+card: visa-credit
+timeout: 10s
+faults:
+  - sag: {to: 3.9V}
+    when: {after: 9s}%s
+steps:
+  - sale: 12.50
+  - insert: chip
+expect:
+  outcome: APPROVED
+`
+
+// TestUnfiredFaultReported: a fault whose trigger never came is named in
+// the result and the transcript; the verdict stands.
+func TestUnfiredFaultReported(t *testing.T) {
+	_, r := fakeRig(t)
+	res := run(t, context.Background(), r, parse(t, fmt.Sprintf(unfiredSale, "")))
+	if res.Class != verdict.Pass {
+		t.Fatalf("got %s (%s), want PASS", res.Class, res.Reason)
+	}
+	if len(res.Unfired) != 1 || !strings.Contains(res.Unfired[0], "sag") {
+		t.Errorf("unfired %q, want the sag", res.Unfired)
+	}
+	found := false
+	for _, l := range res.Evidence.Transcript {
+		found = found || strings.Contains(l.Text, "never fired")
+	}
+	if !found {
+		t.Errorf("the transcript does not say the sag never fired")
+	}
+}
+
+// TestMustFireFaultFails: a must_fire fault that never fired turns the
+// PASS into a FAIL that says so.
+func TestMustFireFaultFails(t *testing.T) {
+	_, r := fakeRig(t)
+	res := run(t, context.Background(), r, parse(t, fmt.Sprintf(unfiredSale, "\n    must_fire: true")))
+	if res.Class != verdict.Fail || !strings.Contains(res.Reason, "never fired") {
+		t.Fatalf("got %s (%s), want FAIL: never fired", res.Class, res.Reason)
+	}
 }

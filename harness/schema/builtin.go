@@ -168,9 +168,10 @@ func amount() map[string]any {
 func faultSpec(g *Generator, t reflect.Type) map[string]any {
 	return g.Define(t, func() map[string]any {
 		props := map[string]any{
-			"when": g.Type(reflect.TypeFor[fault.Trigger]()),
-			"for":  Duration(),
-			"id":   map[string]any{"type": "string", "minLength": 1, "description": "names the fault for a clear step (default: its name)"},
+			"when":      g.Type(reflect.TypeFor[fault.Trigger]()),
+			"for":       Duration(),
+			"id":        map[string]any{"type": "string", "minLength": 1, "description": "names the fault for a clear step (default: its name)"},
+			"must_fire": map[string]any{"type": "boolean", "description": "FAIL the scenario when the fault never fired (the terminal never sent what its trigger waits for); every fault that never fired is reported either way"},
 		}
 		var oneOf []any
 		for _, name := range fault.Names() {

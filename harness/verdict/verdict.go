@@ -56,6 +56,9 @@ type Result struct {
 	Duration time.Duration `json:"duration_ns"`
 	// Outcome is the final code the DUT reported, if any.
 	Outcome string `json:"outcome,omitempty"`
+	// Unfired names the scenario's faults that never fired (their
+	// trigger never came), each with its trigger.
+	Unfired []string `json:"unfired,omitempty"`
 	// Evidence is the scenario's record (transcript, APDUs, host messages).
 	Evidence *Evidence `json:"evidence,omitempty"`
 	// Secrets knows the secrets the scenario put on the bench; every output
