@@ -29,6 +29,10 @@ type Bench struct {
 	Host        Host   `yaml:"host"`
 	Power       *Power `yaml:"power"`
 	DUT         DUT    `yaml:"dut"`
+	// Printer is the DUT's receipt printer line: "emulated" for poshil's
+	// ESC/POS printer on a pty (receipts captured, printer faults), or a
+	// device path the DUT is given as is.
+	Printer *Line `yaml:"printer"`
 
 	// File is where the bench was loaded from ("(embedded) emulated.yaml"
 	// for the default).
@@ -110,7 +114,7 @@ type DUT struct {
 type Process struct {
 	// Command is argv; a bare name is looked up beside the poshil binary,
 	// then in $POSHIL_BIN, then on $PATH. Placeholders: {config} {ecr}
-	// {msr} {reader} {host} {journal} {supply} {workdir}.
+	// {msr} {reader} {host} {journal} {supply} {workdir} {printer}.
 	Command []string `yaml:"command"`
 	// Config, when set, is written as JSON to {config} with placeholders
 	// in its string values expanded.
@@ -123,7 +127,7 @@ type Process struct {
 }
 
 // Placeholders that Process.Command and Process.Config may use.
-var Placeholders = []string{"{config}", "{ecr}", "{msr}", "{reader}", "{host}", "{journal}", "{supply}", "{workdir}"}
+var Placeholders = []string{"{config}", "{ecr}", "{msr}", "{reader}", "{host}", "{journal}", "{supply}", "{workdir}", "{printer}"}
 
 // Load reads and validates a bench file.
 func Load(path string) (*Bench, error) {
@@ -191,6 +195,9 @@ func (b *Bench) Parts() []fault.Part {
 	}
 	if b.Power != nil {
 		ps = append(ps, fault.PartSupply)
+	}
+	if b.Printer != nil && b.Printer.Emulated() {
+		ps = append(ps, fault.PartPrinter)
 	}
 	return ps
 }

@@ -92,6 +92,7 @@ func (r *Rig) RunWith(ctx context.Context, sc *scenario.Scenario, dutArgs []stri
 	defer func() {
 		res.Duration = time.Since(res.Started)
 		ev := &verdict.Evidence{Transcript: ru.rec.snapshot(), APDUs: ru.apdus.Entries(), Events: ru.apdus.Timeline()}
+		ev.Receipts = ru.receiptEvidence()
 		if r.host != nil {
 			ev.Host = evidence.HostEntries(r.host.Journal(), ru.rec.start)
 		}
@@ -253,6 +254,9 @@ func (ru *run) boot(ctx context.Context) error {
 			return verdict.Bench("msr line", err)
 		}
 	}
+	if err := r.resetPrinter(); err != nil {
+		return err
+	}
 	var l link
 	if r.Bench.DUT.Adapter == "process" {
 		ru.procLink = &lazyProcess{}
@@ -293,6 +297,7 @@ func (ru *run) boot(ctx context.Context) error {
 			"{journal}": filepath.Join(dir, "journal"),
 			"{supply}":  r.supplyPath(),
 			"{workdir}": dir,
+			"{printer}": r.printerPath(),
 		}
 		// A part the DUT cannot open is the bench's fault: check before
 		// the DUT starts, so it is not taken for the DUT's failure.
