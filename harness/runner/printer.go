@@ -113,6 +113,9 @@ func (ru *run) reprint(ctx context.Context) error {
 	if pr == nil {
 		return fmt.Errorf("reprint: this bench has no emulated printer")
 	}
+	if err := ru.waitIdle(ctx); err != nil {
+		return err
+	}
 	before := len(pr.prn.Receipts())
 	if err := ru.sess.send(ctx, ecr.Message{Kind: ecr.Reprint}); err != nil {
 		return err
@@ -147,4 +150,26 @@ func (ru *run) reprint(ctx context.Context) error {
 		return err
 	}
 	return ru.dutError(fmt.Errorf("reprint: the terminal printed no new receipt within %v", reprintWait))
+}
+
+// waitIdle waits, as an ECR does before it asks for anything but a sale,
+// until the terminal has said READY after its last RESULT (a chip
+// terminal is busy until the card is out).
+func (ru *run) waitIdle(ctx context.Context) error {
+	wctx, cancel := context.WithTimeout(ctx, reprintWait)
+	defer cancel()
+	err := ru.sess.waitLog(wctx, "READY after the last RESULT", func(es []oracle.Entry) bool {
+		result, ready := -1, -1
+		for i, e := range es {
+			switch {
+			case e.Dir != oracle.FromDUT:
+			case e.Msg.Kind == ecr.Result:
+				result = i
+			case e.Msg.Kind == ecr.Ready:
+				ready = i
+			}
+		}
+		return ready > result
+	})
+	return ru.dutError(err)
 }
