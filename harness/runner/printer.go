@@ -106,70 +106,91 @@ func (ru *run) receiptEvidence() []evidence.Receipt {
 const reprintWait = 5 * time.Second
 
 // reprint asks the terminal to print the last receipt again and waits for
-// the printer to finish a new receipt. A PRINTER_ERROR instead is a FAIL
-// (the scenario loaded the paper).
+// the printer to finish a new receipt. A terminal that answers BUSY (a
+// chip terminal waiting for the card to come out) is asked again after
+// its READY, as an ECR does. A PRINTER_ERROR instead of the copy is a
+// FAIL (the scenario loaded the paper).
 func (ru *run) reprint(ctx context.Context) error {
 	pr := ru.rig.printer
 	if pr == nil {
 		return fmt.Errorf("reprint: this bench has no emulated printer")
 	}
-	if err := ru.waitIdle(ctx); err != nil {
-		return err
-	}
 	before := len(pr.prn.Receipts())
-	if err := ru.sess.send(ctx, ecr.Message{Kind: ecr.Reprint}); err != nil {
-		return err
-	}
 	wctx, cancel := context.WithTimeout(ctx, reprintWait)
 	defer cancel()
-	// A PRINTER_ERROR (or the DUT dying) ends the wait for the copy.
-	reported := make(chan error, 1)
-	from := ru.cursor
-	go func() {
-		_, err := ru.sess.waitFor(wctx, &from, "reprint", func(m ecr.Message) (bool, error) {
-			if code, _ := m.Get("code"); m.Kind == ecr.Event && code == "PRINTER_ERROR" {
-				return false, fmt.Errorf("reprint: the terminal reported %s", reportText(m))
-			}
-			return false, nil
-		})
-		if err != nil && wctx.Err() == nil {
-			reported <- err
-			cancel()
+	for {
+		from := ru.sess.count()
+		if err := ru.sess.send(wctx, ecr.Message{Kind: ecr.Reprint}); err != nil {
+			return err
 		}
-	}()
-	if _, err := pr.prn.WaitReceipts(wctx, before+1); err == nil {
-		ru.rec.add("printer", fmt.Sprintf("reprint: receipt %d printed", before+1))
-		return nil
+		busy, err := ru.awaitCopy(wctx, pr.prn, before, &from)
+		if err != nil || !busy {
+			if err == nil {
+				ru.rec.add("printer", fmt.Sprintf("reprint: receipt %d printed", before+1))
+			}
+			return err
+		}
+		ru.rec.add("poshil", "reprint: the terminal is BUSY; asking again after its READY")
+		if _, err := ru.sess.waitFor(wctx, &from, "READY after BUSY", func(m ecr.Message) (bool, error) {
+			return m.Kind == ecr.Ready, nil
+		}); err != nil {
+			return ru.dutError(fmt.Errorf("reprint: %w", err))
+		}
 	}
-	select {
-	case err := <-reported:
-		return ru.dutError(err)
-	default:
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return ru.dutError(fmt.Errorf("reprint: the terminal printed no new receipt within %v", reprintWait))
 }
 
-// waitIdle waits, as an ECR does before it asks for anything but a sale,
-// until the terminal has said READY after its last RESULT (a chip
-// terminal is busy until the card is out).
-func (ru *run) waitIdle(ctx context.Context) error {
-	wctx, cancel := context.WithTimeout(ctx, reprintWait)
+// awaitCopy waits for the copy: a new receipt (nil), BUSY (busy, with
+// *from past it), or a PRINTER_ERROR or the end of ctx (an error).
+func (ru *run) awaitCopy(ctx context.Context, prn *printer.Printer, before int, from *int) (busy bool, err error) {
+	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	err := ru.sess.waitLog(wctx, "READY after the last RESULT", func(es []oracle.Entry) bool {
-		result, ready := -1, -1
-		for i, e := range es {
-			switch {
-			case e.Dir != oracle.FromDUT:
-			case e.Msg.Kind == ecr.Result:
-				result = i
-			case e.Msg.Kind == ecr.Ready:
-				ready = i
-			}
+	type seen struct {
+		m   ecr.Message
+		err error
+	}
+	msgs := make(chan seen, 1)
+	idx := *from
+	go func() {
+		m, err := ru.sess.waitFor(actx, &idx, "reprint", func(m ecr.Message) (bool, error) {
+			code, _ := m.Get("code")
+			return m.Kind == ecr.Busy || (m.Kind == ecr.Event && code == "PRINTER_ERROR"), nil
+		})
+		msgs <- seen{m, err}
+	}()
+	printed := make(chan error, 1)
+	go func() {
+		_, err := prn.WaitReceipts(actx, before+1)
+		printed <- err
+	}()
+	timeout := func() error {
+		if err := context.Cause(ctx); err != nil && ctx.Err() != context.DeadlineExceeded {
+			return err
 		}
-		return ready > result
-	})
-	return ru.dutError(err)
+		return ru.dutError(fmt.Errorf("reprint: the terminal printed no new receipt within %v", reprintWait))
+	}
+	select {
+	case err := <-printed:
+		if err != nil {
+			return false, timeout()
+		}
+		return false, nil
+	case s := <-msgs:
+		switch {
+		case s.err != nil && ctx.Err() != nil:
+			return false, timeout()
+		case s.err != nil:
+			return false, ru.dutError(fmt.Errorf("reprint: %w", s.err))
+		case s.m.Kind == ecr.Busy:
+			*from = idx
+			return true, nil
+		}
+		return false, fmt.Errorf("reprint: the terminal reported %s instead of printing the copy", reportText(s.m))
+	}
+}
+
+// count is how many messages the DUT has sent so far.
+func (s *session) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.msgs)
 }
