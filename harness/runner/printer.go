@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -21,6 +22,7 @@ type printerRig struct {
 	prn  *printer.Printer
 	stop context.CancelFunc
 	done chan struct{}
+	err  error // why Serve ended, once done is closed
 }
 
 // openPrinter starts the emulated printer when the bench has one.
@@ -37,7 +39,7 @@ func (r *Rig) openPrinter() error {
 	pr := &printerRig{pty: pty, prn: printer.New(pty.Port()), stop: stop, done: make(chan struct{})}
 	go func() {
 		defer close(pr.done)
-		_ = pr.prn.Serve(ctx) // a failed port shows as a DUT that cannot print: the pty is the rig's own
+		pr.err = pr.prn.Serve(ctx)
 	}()
 	r.printer = pr
 	r.faultParts[fault.PartPrinter] = pr.prn
@@ -54,6 +56,25 @@ func (r *Rig) closePrinter() error {
 	err := pr.pty.Close()
 	<-pr.done
 	return err
+}
+
+// printerHealthy is a bench error once the emulated printer stopped
+// serving its line while the rig is up: a DUT that then cannot print is
+// not to blame.
+func (r *Rig) printerHealthy() error {
+	if r.printer == nil {
+		return nil
+	}
+	select {
+	case <-r.printer.done:
+		err := r.printer.err
+		if err == nil {
+			err = errors.New("stopped")
+		}
+		return verdict.Bench("printer line", fmt.Errorf("the emulated printer no longer serves its line: %w", err))
+	default:
+		return nil
+	}
 }
 
 // printerPath is what the DUT opens for its printer, or "".

@@ -1,11 +1,16 @@
 package runner
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/poshil/poshil/fixtures/cards"
 	"github.com/poshil/poshil/fixtures/printer"
+	"github.com/poshil/poshil/harness/bench"
+	"github.com/poshil/poshil/harness/fault"
+	"github.com/poshil/poshil/harness/verdict"
 )
 
 // TestReceiptEvidenceScrubbed: a receipt that shows the card's PAN reaches
@@ -31,4 +36,26 @@ func TestReceiptEvidenceScrubbed(t *testing.T) {
 	if strings.Contains(ev[0].Text, prof.PAN) || strings.Contains(ev[0].Text, prof.PAN[6:12]) {
 		t.Fatalf("evidence shows the PAN: %q", ev[0].Text)
 	}
+}
+
+// TestPrinterHealth: an emulated printer that stopped serving its line is
+// the rig's trouble (BENCH_ERROR), not the DUT's.
+func TestPrinterHealth(t *testing.T) {
+	r := &Rig{faultParts: map[fault.Part]any{}, Bench: &bench.Bench{Printer: &bench.Line{Port: "emulated"}}}
+	if err := r.openPrinter(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.printerHealthy(); err != nil {
+		t.Fatalf("a serving printer: %v", err)
+	}
+	r.printer.pty.Close() // the line goes away under the printer
+	select {
+	case <-r.printer.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not end when its port closed")
+	}
+	if err := r.printerHealthy(); !errors.Is(err, verdict.ErrBench) {
+		t.Fatalf("a stopped printer: %v, want a bench error", err)
+	}
+	r.closePrinter()
 }

@@ -374,5 +374,8 @@ func (r *Rig) healthy(ctx context.Context) error {
 	if err := r.parts.Reader.Healthy(ctx); err != nil {
 		return err
 	}
+	if err := r.printerHealthy(); err != nil {
+		return err
+	}
 	return r.parts.ECR.Err()
 }
