@@ -15,7 +15,7 @@ import (
 const PartPrinter Part = "printer"
 
 func init() {
-	Register("printer", "the receipt printer stops: state paper_out|near_end|cover_open|offline|jam, after_lines N printed lines (0: now); terminal must report PRINTER_ERROR with its result unchanged; Clear makes it ready (paper loaded, cover shut)",
+	Register("printer", "the receipt printer changes state: paper_out|cover_open|offline|jam (stops: terminal must report PRINTER_ERROR, its result unchanged) or near_end (still prints), after_lines N printed lines (0: now); Clear makes it ready (paper loaded, cover shut)",
 		func() Fault { return &Printer{} })
 }
 

@@ -106,3 +106,20 @@ func TestPANRuleHoldsWithoutExpect(t *testing.T) {
 		t.Fatalf("the failure shows the PAN: %v", err)
 	}
 }
+
+// FuzzPANShown: any receipt line is judged without a panic, and a finding
+// never quotes the PAN's digits.
+func FuzzPANShown(f *testing.F) {
+	f.Add("CARD 476173******0010")
+	f.Add("CARD **** **** **** 0010")
+	f.Add("4761 7300-0000 0010 STAN 000001")
+	f.Fuzz(func(t *testing.T, line string) {
+		got := panShown(testPAN, line)
+		if strings.Contains(got, testPAN[:6]) {
+			t.Fatalf("%q: finding %q quotes the PAN", line, got)
+		}
+		if strings.Contains(line, testPAN) && got == "" {
+			t.Fatalf("%q holds the whole PAN and passes", line)
+		}
+	})
+}
