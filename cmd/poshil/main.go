@@ -34,6 +34,7 @@ usage:
   poshil validate [--bench FILE] FILE...
   poshil sim card --profile NAME|FILE [--slot N] [--vpcd HOST]
   poshil cards
+  poshil printer [--state S] [--after-lines N] [--for D]   emulated ESC/POS receipt printer on a pty
   poshil report merge -o OUT.json RECORD.json...   join the records of shards
   poshil report html -o OUT.html RECORD.json       the HTML report of a record
   poshil report pcap -o DIR RECORD.json            pcapng traces of a record
@@ -69,6 +70,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdReport(args[1:], stdout, stderr)
 	case "schema":
 		return cmdSchema(args[1:], stdout, stderr)
+	case "printer":
+		return printerCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
