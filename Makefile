@@ -14,9 +14,9 @@ all: build
 deps:
 	@bash ci/deps.sh
 
-## build: bin/poshil and the reference terminal bin/refterm
+## build: bin/poshil (with its VCS revision for --version) and the reference terminal bin/refterm
 build:
-	$(GO) build -o $(BIN)/poshil ./cmd/poshil
+	$(GO) build -buildvcs=auto -o $(BIN)/poshil ./cmd/poshil
 	$(GO) build -o $(BIN)/refterm ./fixtures/terminal/cmd/refterm
 
 ## run: the scenario library on the embedded emulated bench; writes $(OUT)/junit.xml
@@ -45,9 +45,11 @@ lint:
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-## bench: benchmarks (APDU round trip through pcscd and vpcd, codecs)
+## bench: benchmarks (APDU round trip through pcscd and vpcd, codecs; card insertion
+## and removal event latency, poshil's IFD driver beside stock vpcd)
 bench: deps
-	$(GO) test -p 1 -run '^$$' -bench . -benchtime 2000x ./...
+	$(GO) test -p 1 -run '^$$' -bench . -benchtime 2000x $$($(GO) list ./... | grep -v '/drivers/ifd$$')
+	$(GO) test -run '^$$' -bench Presence -benchtime 30x ./drivers/ifd
 
 ## fuzz: each fuzz target for FUZZTIME (default 30s)
 FUZZTIME ?= 30s

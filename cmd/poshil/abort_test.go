@@ -29,7 +29,7 @@ func TestOutputsFollowUmask(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
 	rs := []verdict.Result{{Scenario: "a", File: "a.yaml", Class: verdict.Pass, Started: time.Now()}}
 	var stderr bytes.Buffer
-	writeReports(dir, report.NewRun("b", ""), rs, &stderr)
+	writeReports(dir, report.NewRun("b", "", nil), rs, &stderr)
 	if stderr.Len() > 0 {
 		t.Fatal(stderr.String())
 	}

@@ -78,3 +78,7 @@ func firstErr(errs ...error) error {
 	}
 	return nil
 }
+
+func init() {
+	register(legacy("printer", "Run the emulated ESC/POS receipt printer on a pty and show its receipts", printerCmd))
+}

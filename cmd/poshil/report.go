@@ -2,60 +2,67 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
+
+	"github.com/spf13/cobra"
 
 	"github.com/poshil/poshil/harness/report"
 	"github.com/poshil/poshil/harness/verdict"
 )
 
-const reportUsage = `usage:
-  poshil report merge -o OUT.json RECORD.json...   join records (CI shards) into one
-  poshil report html [-o OUT.html] RECORD.json...  HTML report (records merged first)
-  poshil report pcap [-o DIR] RECORD.json...       pcapng per scenario under DIR/pcap/
+func init() { register(newReportCmd) }
 
-exit codes: 0 written, 2 cannot write, 3 bad input
-`
+func newReportCmd(a *app) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "report",
+		Short: "Make reports from run records: merge, html, pcap",
+		Long: `Make reports from run records (record.json, written by poshil run).
 
-// cmdReport makes reports from run records: merge, html, pcap.
-func cmdReport(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, reportUsage)
-		return verdict.ExitInvalid
+Exit codes: 0 written, 2 cannot write, 3 bad input.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return usageError(cmd, fmt.Errorf("which report? (merge, html, pcap)"))
+		},
 	}
-	sub, args := args[0], args[1:]
-	fs := flag.NewFlagSet("poshil report "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var out string
-	switch sub {
-	case "merge":
-		fs.StringVar(&out, "o", "", "merged record to write (required)")
-	case "html":
-		fs.StringVar(&out, "o", "out/report.html", "HTML file to write")
-	case "pcap":
-		fs.StringVar(&out, "o", "out", "directory for pcap/*.pcapng")
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, reportUsage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "poshil report: unknown subcommand %q\n\n%s", sub, reportUsage)
-		return verdict.ExitInvalid
+	sub := func(name, use, short, def, outHelp string) {
+		var out string
+		s := &cobra.Command{
+			Use:   name + " " + use,
+			Short: short,
+			Args:  cobra.MinimumNArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				if out == "" {
+					return fmt.Errorf("-o is required")
+				}
+				return a.exit(cmdReport(name, out, args, a.stdout, a.stderr))
+			},
+		}
+		s.Flags().StringVarP(&out, "out", "o", def, outHelp)
+		s.ValidArgsFunction = func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return []string{"json"}, cobra.ShellCompDirectiveFilterFileExt
+		}
+		c.AddCommand(s)
 	}
-	if err := fs.Parse(args); err != nil {
-		return verdict.ExitInvalid
-	}
-	if fs.NArg() == 0 || out == "" {
-		fmt.Fprintf(stderr, "poshil report %s: give -o and at least one record\n\n%s", sub, reportUsage)
-		return verdict.ExitInvalid
-	}
+	sub("merge", "-o OUT.json RECORD.json...", "Join the records of CI shards into one", "", "merged record to write (required)")
+	sub("html", "[-o OUT.html] RECORD.json...", "The HTML report of records (merged first)", "out/report.html", "HTML file to write")
+	sub("pcap", "[-o DIR] RECORD.json...", "pcapng traces per scenario under DIR/pcap/", "out", "directory for pcap/*.pcapng")
+	return c
+}
+
+// cmdReport makes the report sub (merge, html, pcap) of records at out.
+func cmdReport(sub, out string, records []string, stdout, stderr io.Writer) int {
 	var recs []report.Record
-	for _, p := range fs.Args() {
+	for _, p := range records {
 		r, err := report.ReadFile(p)
 		if err != nil {
 			fmt.Fprintf(stderr, "poshil report: %v\n", err)
 			return verdict.ExitInvalid
+		}
+		if sub != "pcap" { // pcap writes the traces anew
+			// Trace links lead from the new file to each record's traces.
+			r.Rebase(filepath.Dir(p), filepath.Dir(out))
 		}
 		recs = append(recs, r)
 	}

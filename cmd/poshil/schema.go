@@ -4,36 +4,36 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/spf13/cobra"
+
 	"github.com/poshil/poshil/harness/schema"
 	"github.com/poshil/poshil/harness/verdict"
 )
 
-const schemaUsage = `usage: poshil schema scenario|bench
+func init() { register(newSchemaCmd) }
 
-Prints the JSON Schema (draft 2020-12) of scenario or bench files, for
+func newSchemaCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "schema scenario|bench",
+		Short: "Print the JSON Schema of scenario or bench files, for editors",
+		Long: `Print the JSON Schema (draft 2020-12) of scenario or bench files, for
 editors: save it and point yaml-language-server at it, e.g. put
   # yaml-language-server: $schema=../poshil-scenario.schema.json
-on the first line of a scenario file. See docs/scenarios.md.
-`
+on the first line of a scenario file. See docs/scenarios.md.`,
+		Example:   "  poshil schema scenario > poshil-scenario.schema.json",
+		ValidArgs: []string{"scenario", "bench"},
+		Args:      oneOf("scenario", "bench"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.exit(cmdSchema(args[0], a.stdout, a.stderr))
+		},
+	}
+}
 
 // cmdSchema prints the JSON Schema of scenario or bench files.
-func cmdSchema(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 {
-		fmt.Fprint(stderr, schemaUsage)
-		return verdict.ExitInvalid
-	}
-	var s map[string]any
-	switch args[0] {
-	case "scenario":
-		s = schema.Scenario()
-	case "bench":
+func cmdSchema(kind string, stdout, stderr io.Writer) int {
+	s := schema.Scenario()
+	if kind == "bench" {
 		s = schema.Bench()
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, schemaUsage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "poshil schema: unknown kind %q\n\n%s", args[0], schemaUsage)
-		return verdict.ExitInvalid
 	}
 	b, err := schema.Marshal(s)
 	if err != nil {

@@ -42,7 +42,7 @@ func TestSimCardWithOpenSC(t *testing.T) {
 	var out, errOut syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- cmdSim(simCtx, []string{"card", "--profile", "visa-credit", "--slot", "1"}, &out, &errOut)
+		done <- execute(simCtx, []string{"sim", "card", "--profile", "visa-credit", "--slot", "1"}, &out, &errOut)
 	}()
 	defer func() {
 		stopSim()

@@ -2,10 +2,10 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
+	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
 	"github.com/poshil/poshil/harness/bench"
@@ -16,30 +16,45 @@ import (
 	"github.com/poshil/poshil/harness/yamldoc"
 )
 
+func init() { register(newValidateCmd) }
+
+func newValidateCmd(a *app) *cobra.Command {
+	var benchFile string
+	c := &cobra.Command{
+		Use:   "validate [flags] FILE...",
+		Short: "Check scenario and bench files without a bench",
+		Long: `Check scenario and bench files without moving a bench: every problem as
+file:line:col: message, exit 3 if any. "-" reads standard input. Scenarios
+are checked against the parts of --bench (default: the emulated bench).`,
+		Example: `  poshil validate scenarios/chip/*.yaml
+  poshil validate --bench lab.yaml lab.yaml scenarios/chip/approved.yaml`,
+		Args: cobra.MinimumNArgs(1),
+	}
+	c.Flags().StringVar(&benchFile, "bench", "", "check scenarios against this bench's parts (default: the emulated bench)")
+	_ = c.MarkFlagFilename("bench", "yaml", "yml")
+	c.ValidArgsFunction = func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return []string{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
+	}
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		return a.exit(cmdValidate(benchFile, args, a.stdout, a.stderr))
+	}
+	return c
+}
+
 // cmdValidate checks scenario and bench files without moving a bench:
 // every problem as file:line:col: message, exit 3 if any. Each file is
 // read once ("-" is standard input); scenarios are checked against the
-// bench's parts (--bench, default the emulated bench). It links no driver
-// (see package plan).
-func cmdValidate(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("poshil validate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	benchFile := fs.String("bench", "", "check scenarios against this bench's parts (default: the emulated bench)")
-	if err := fs.Parse(args); err != nil {
-		return verdict.ExitInvalid
-	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "usage: poshil validate [--bench FILE] FILE... (- reads standard input)")
-		return verdict.ExitInvalid
-	}
-	b, err := loadBench(*benchFile)
+// bench's parts (benchFile, default the emulated bench). It links no
+// driver (see package plan).
+func cmdValidate(benchFile string, files []string, stdout, stderr io.Writer) int {
+	b, err := loadBench(benchFile)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return verdict.ExitInvalid
 	}
 	parts := b.Parts()
 	bad := 0
-	if *benchFile != "" {
+	if benchFile != "" {
 		// The bench's own DUT program must exist; the embedded bench's
 		// is checked when it runs (a validating host need not have it).
 		if err := plan.CheckProgram(b, bench.LookupProgram); err != nil {
@@ -47,7 +62,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 			bad++
 		}
 	}
-	for _, path := range fs.Args() {
+	for _, path := range files {
 		if err := validateFile(path, parts); err != nil {
 			fmt.Fprintln(stderr, err)
 			bad++

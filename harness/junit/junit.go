@@ -2,12 +2,22 @@
 // (GitLab, GitHub, Jenkins) show as test reports. PASS is a passed test
 // case, FAIL a <failure>, BENCH_ERROR and INVALID an <error> with the class
 // as its type, so a rig problem is never counted as a firmware failure.
+//
+// A test case's classname is SUITE.FAMILY, the family being the folder of
+// its scenario file (scenarios/chip/approved.yaml is poshil.chip), so CI
+// tools group a family's scenarios together; the file itself opens the
+// case's system-out. The file validates against the JUnit schema Jenkins
+// uses (testdata/jenkins-junit.xsd): times are plain decimals, no attribute
+// outside the schema.
 package junit
 
 import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,13 +25,16 @@ import (
 	"github.com/poshil/poshil/harness/verdict"
 )
 
+// FileName is the report's name in a run's output folder.
+const FileName = "junit.xml"
+
 type testsuites struct {
 	XMLName  xml.Name  `xml:"testsuites"`
 	Name     string    `xml:"name,attr"`
 	Tests    int       `xml:"tests,attr"`
 	Failures int       `xml:"failures,attr"`
 	Errors   int       `xml:"errors,attr"`
-	Time     float64   `xml:"time,attr"`
+	Time     seconds   `xml:"time,attr"`
 	Suites   []suiteEl `xml:"testsuite"`
 }
 
@@ -30,19 +43,34 @@ type suiteEl struct {
 	Tests     int          `xml:"tests,attr"`
 	Failures  int          `xml:"failures,attr"`
 	Errors    int          `xml:"errors,attr"`
-	Time      float64      `xml:"time,attr"`
+	Time      seconds      `xml:"time,attr"`
 	Timestamp string       `xml:"timestamp,attr,omitempty"`
+	Hostname  string       `xml:"hostname,attr,omitempty"`
 	Cases     []testcaseEl `xml:"testcase"`
 }
 
 type testcaseEl struct {
 	Name      string     `xml:"name,attr"`
 	Classname string     `xml:"classname,attr"`
-	File      string     `xml:"file,attr,omitempty"`
-	Time      float64    `xml:"time,attr"`
+	Time      seconds    `xml:"time,attr"`
 	Failure   *problemEl `xml:"failure,omitempty"`
 	Error     *problemEl `xml:"error,omitempty"`
 	SystemOut string     `xml:"system-out,omitempty"`
+}
+
+// seconds is a duration as JUnit's time attribute: seconds with three
+// decimals, never an exponent (encoding/xml writes a float64 as 1e-05,
+// which the schema refuses).
+type seconds time.Duration
+
+func (s seconds) MarshalXMLAttr(name xml.Name) (xml.Attr, error) {
+	return xml.Attr{Name: name, Value: fmt.Sprintf("%.3f", time.Duration(s).Seconds())}, nil
+}
+
+func (s *seconds) UnmarshalXMLAttr(a xml.Attr) error {
+	f, err := strconv.ParseFloat(a.Value, 64)
+	*s = seconds(f * float64(time.Second))
+	return err
 }
 
 type problemEl struct {
@@ -54,7 +82,8 @@ type problemEl struct {
 // Write writes results as one JUnit test suite named suite. Each result
 // is scrubbed first with its own secrets (Result.Secrets), in place.
 func Write(w io.Writer, suite string, rs []verdict.Result) error {
-	s := suiteEl{Name: suite, Tests: len(rs)}
+	host, _ := os.Hostname()
+	s := suiteEl{Name: suite, Tests: len(rs), Hostname: host}
 	var total time.Duration
 	for i := range rs {
 		rs[i].Secrets.Walk(&rs[i])
@@ -65,9 +94,8 @@ func Write(w io.Writer, suite string, rs []verdict.Result) error {
 		total += r.Duration
 		tc := testcaseEl{
 			Name:      r.Scenario,
-			Classname: suite + "." + strings.Join(r.Labels, "."),
-			File:      r.File,
-			Time:      r.Duration.Seconds(),
+			Classname: suite + "." + Family(r.File),
+			Time:      seconds(r.Duration),
 			SystemOut: transcript(r),
 		}
 		p := &problemEl{Message: r.Reason, Type: string(r.Class), Body: r.Reason}
@@ -82,7 +110,7 @@ func Write(w io.Writer, suite string, rs []verdict.Result) error {
 		}
 		s.Cases = append(s.Cases, tc)
 	}
-	s.Time = total.Seconds()
+	s.Time = seconds(total)
 	doc := testsuites{Name: suite, Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Time: s.Time, Suites: []suiteEl{s}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
@@ -105,11 +133,26 @@ func WriteFile(path, suite string, rs []verdict.Result) error {
 	return nil
 }
 
-func transcript(r verdict.Result) string {
-	if r.Evidence == nil {
-		return ""
+// Family is a scenario file's family: the name of its folder
+// (scenarios/chip/approved.yaml is "chip"); "scenarios" for a file with no
+// folder.
+func Family(file string) string {
+	dir := filepath.Base(filepath.Dir(filepath.Clean(file)))
+	if file == "" || dir == "." || dir == string(filepath.Separator) {
+		return "scenarios"
 	}
+	return dir
+}
+
+// transcript is the case's system-out: its file, then its transcript.
+func transcript(r verdict.Result) string {
 	var b strings.Builder
+	if r.File != "" {
+		fmt.Fprintf(&b, "file: %s\n", r.File)
+	}
+	if r.Evidence == nil {
+		return b.String()
+	}
 	for _, l := range r.Evidence.Transcript {
 		fmt.Fprintf(&b, "%10.3fms %-6s %s\n", float64(l.At.Microseconds())/1000, l.Source, l.Text)
 	}

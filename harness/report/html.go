@@ -29,6 +29,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"joinsp": func(s []string) string { return strings.Join(s, " ") },
 	"ok":     func(m evidence.Measurement) bool { return m.OK() },
 	"num":    number,
+	"inc":    func(i int) int { return i + 1 },
 }).Parse(pageSource))
 
 // pageData is what the template renders.

@@ -3,6 +3,8 @@ package report
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -17,8 +19,13 @@ const PcapDir = "pcap"
 // result's Evidence.Pcap to the path relative to outDir, so the HTML
 // report links it. Every file is attempted; the errors are joined.
 // Each trace is scrubbed with its result's secrets (pcapng.WriteTrace).
+// Traces already in outDir/pcap/ are removed first (ClearPcaps): the folder
+// holds this record's traces and no other.
 func WritePcaps(outDir string, r *Record) error {
 	var errs []error
+	if err := ClearPcaps(outDir); err != nil {
+		errs = append(errs, err)
+	}
 	for i := range r.Results {
 		res := &r.Results[i]
 		ev := res.Evidence
@@ -32,6 +39,53 @@ func WritePcaps(outDir string, r *Record) error {
 		}
 		ev.Pcap = filepath.ToSlash(rel)
 	}
+	return errors.Join(errs...)
+}
+
+// Rebase makes r's trace links, relative to from (the folder r was read
+// from), relative to to (the folder of the record or report made from
+// it), so a merged record or its HTML report still opens every shard's
+// traces where they are. A link that cannot be made relative becomes
+// absolute.
+func (r *Record) Rebase(from, to string) {
+	for i := range r.Results {
+		ev := r.Results[i].Evidence
+		if ev == nil || ev.Pcap == "" || filepath.IsAbs(ev.Pcap) {
+			continue
+		}
+		target, err := filepath.Abs(filepath.Join(from, filepath.FromSlash(ev.Pcap)))
+		if err != nil {
+			continue
+		}
+		base, err := filepath.Abs(to)
+		if err != nil {
+			ev.Pcap = target
+			continue
+		}
+		rel, err := filepath.Rel(base, target)
+		if err != nil {
+			ev.Pcap = target
+			continue
+		}
+		ev.Pcap = filepath.ToSlash(rel)
+	}
+}
+
+// ClearPcaps removes the pcapng traces under outDir/pcap/ (the folder too
+// when nothing else is left in it); a missing folder is not an error.
+func ClearPcaps(outDir string) error {
+	dir := filepath.Join(outDir, PcapDir)
+	old, err := filepath.Glob(filepath.Join(dir, "*.pcapng"))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, f := range old {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("%w: %w", ErrWrite, err))
+		}
+	}
+	_ = os.Remove(dir) // only when empty
 	return errors.Join(errs...)
 }
 

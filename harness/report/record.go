@@ -16,11 +16,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/poshil/poshil/harness/buildinfo"
 	"github.com/poshil/poshil/harness/outfile"
 	"github.com/poshil/poshil/harness/secrets"
 	"github.com/poshil/poshil/harness/verdict"
@@ -51,49 +51,31 @@ type Run struct {
 	// Bench is the bench's name; Host the machine the harness ran on.
 	Bench string `json:"bench,omitempty"`
 	Host  string `json:"host,omitempty"`
-	// Version is poshil's version (module version or VCS revision).
-	Version string `json:"poshil_version,omitempty"`
+	// Version is poshil's version (module version or VCS revision,
+	// buildinfo.Info.Short); Revision the full VCS revision it was built
+	// from ("+dirty" when the tree was modified), if known.
+	Version  string `json:"poshil_version,omitempty"`
+	Revision string `json:"poshil_revision,omitempty"`
 	// LabelFilter is the --label-filter of the run, if any.
 	LabelFilter string `json:"label_filter,omitempty"`
+	// Mutants are the reference terminal's deliberate bugs the run
+	// started it with (--mutant), if any.
+	Mutants []string `json:"mutants,omitempty"`
 	// Shards are the runs a merged record was made from.
 	Shards []Run `json:"shards,omitempty"`
 }
 
-// NewRun starts a run header now on bench, with this host and version.
-func NewRun(bench, labelFilter string) Run {
+// NewRun starts a run header now on bench, with this host, poshil's
+// version and revision, the label filter and the mutants.
+func NewRun(bench, labelFilter string, mutants []string) Run {
 	host, _ := os.Hostname()
-	return Run{Started: time.Now(), Bench: bench, Host: host, Version: Version(), LabelFilter: labelFilter}
-}
-
-// Version is poshil's version from the build info: the module version,
-// else the VCS revision (with "+dirty" for a modified tree), else "dev".
-func Version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "dev"
-	}
-	if v := bi.Main.Version; v != "" && v != "(devel)" {
-		return v
-	}
-	rev, dirty := "", false
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
-	}
-	if rev == "" {
-		return "dev"
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if dirty {
+	bi := buildinfo.Read()
+	rev := bi.Revision
+	if rev != "" && bi.Modified {
 		rev += "+dirty"
 	}
-	return rev
+	return Run{Started: time.Now(), Bench: bench, Host: host, Version: bi.Short(), Revision: rev,
+		LabelFilter: labelFilter, Mutants: slices.Clone(mutants)}
 }
 
 // Parse decodes a record; name is the file for errors.
@@ -160,7 +142,7 @@ func writeAtomic(path string, data []byte) error {
 // benches and hosts listed) with each input's header under Shards.
 func Merge(records ...Record) Record {
 	var out Record
-	var benches, hosts, versions, filters []string
+	var benches, hosts, versions, revisions, filters, mutants []string
 	addUnique := func(list *[]string, v string) {
 		if v != "" && !slices.Contains(*list, v) {
 			*list = append(*list, v)
@@ -182,11 +164,17 @@ func Merge(records ...Record) Record {
 		addUnique(&benches, r.Run.Bench)
 		addUnique(&hosts, r.Run.Host)
 		addUnique(&versions, r.Run.Version)
+		addUnique(&revisions, r.Run.Revision)
+		for _, m := range r.Run.Mutants {
+			addUnique(&mutants, m)
+		}
 		addUnique(&filters, r.Run.LabelFilter)
 	}
 	out.Run.Bench = strings.Join(benches, ", ")
 	out.Run.Host = strings.Join(hosts, ", ")
 	out.Run.Version = strings.Join(versions, ", ")
+	out.Run.Revision = strings.Join(revisions, ", ")
+	out.Run.Mutants = mutants
 	out.Run.LabelFilter = strings.Join(filters, " | ")
 	if out.Results == nil {
 		out.Results = []verdict.Result{}

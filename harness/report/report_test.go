@@ -127,9 +127,9 @@ func TestReadErrors(t *testing.T) {
 
 func TestMerge(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	a := Record{Run: Run{Started: t0.Add(time.Minute), Finished: t0.Add(3 * time.Minute), Bench: "rack-1", Host: "h1", Version: "v1"},
+	a := Record{Run: Run{Started: t0.Add(time.Minute), Finished: t0.Add(3 * time.Minute), Bench: "rack-1", Host: "h1", Version: "v1", Revision: "abc", Mutants: []string{"m1"}},
 		Results: []verdict.Result{{Scenario: "a1"}, {Scenario: "a2"}}}
-	b := Record{Run: Run{Started: t0, Finished: t0.Add(2 * time.Minute), Bench: "rack-2", Host: "h2", Version: "v1"},
+	b := Record{Run: Run{Started: t0, Finished: t0.Add(2 * time.Minute), Bench: "rack-2", Host: "h2", Version: "v1", Revision: "abc", Mutants: []string{"m2", "m1"}},
 		Results: []verdict.Result{{Scenario: "b1"}}}
 	m := Merge(a, b)
 	var names []string
@@ -140,7 +140,7 @@ func TestMerge(t *testing.T) {
 		t.Errorf("results %v", names)
 	}
 	if !m.Run.Started.Equal(t0) || !m.Run.Finished.Equal(t0.Add(3*time.Minute)) || m.Run.Bench != "rack-1, rack-2" ||
-		m.Run.Host != "h1, h2" || m.Run.Version != "v1" || len(m.Run.Shards) != 2 {
+		m.Run.Host != "h1, h2" || m.Run.Version != "v1" || m.Run.Revision != "abc" || strings.Join(m.Run.Mutants, ",") != "m1,m2" || len(m.Run.Shards) != 2 {
 		t.Errorf("run %+v", m.Run)
 	}
 	// Merging a merge keeps the original shards, not the merge's header.
