@@ -23,7 +23,7 @@ func TestThirdPartyTerminal(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
-	if !strings.Contains(stdout.String(), "4 passed, 0 failed") {
+	if !strings.Contains(stdout.String(), "5 passed, 0 failed") {
 		t.Errorf("summary: %s", stdout.String())
 	}
 	record, err := os.ReadFile(filepath.Join(out, "record.json"))
@@ -32,5 +32,9 @@ func TestThirdPartyTerminal(t *testing.T) {
 	}
 	if !bytes.Contains(record, []byte("dut-in")) || !bytes.Contains(record, []byte("dut-out")) {
 		t.Errorf("the transcript does not show the terminal's own lines")
+	}
+	// shellterm printed its receipt copy on the emulated ESC/POS printer.
+	if !bytes.Contains(record, []byte(`"receipts"`)) || !bytes.Contains(record, []byte("*** DUPLICATE ***")) {
+		t.Errorf("no receipt from shellterm in the record")
 	}
 }

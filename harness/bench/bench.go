@@ -34,6 +34,10 @@ type Bench struct {
 	Host        Host   `yaml:"host"`
 	Power       *Power `yaml:"power"`
 	DUT         DUT    `yaml:"dut"`
+	// Printer is the DUT's receipt printer line: "emulated" for poshil's
+	// ESC/POS printer on a pty (receipts captured, printer faults), or a
+	// device path the DUT is given as is.
+	Printer *Line `yaml:"printer"`
 
 	// File is where the bench was loaded from ("(embedded) emulated.yaml"
 	// for the default).
@@ -129,7 +133,8 @@ type DUT struct {
 type Process struct {
 	// Command is argv; a bare name is looked up beside the poshil binary,
 	// then in $POSHIL_BIN, then on $PATH. Placeholders: {config} {ecr}
-	// {msr} {reader} {host} {journal} {supply} {workdir} {bench_dir}.
+	// {msr} {reader} {host} {journal} {supply} {workdir} {bench_dir}
+	// {printer}.
 	Command []string `yaml:"command"`
 	// Config, when set, is written as JSON to {config} with placeholders
 	// in its string values expanded.
@@ -142,7 +147,7 @@ type Process struct {
 }
 
 // Placeholders that Process.Command and Process.Config may use.
-var Placeholders = []string{"{config}", "{ecr}", "{msr}", "{reader}", "{host}", "{journal}", "{supply}", "{workdir}", BenchDir}
+var Placeholders = []string{"{config}", "{ecr}", "{msr}", "{reader}", "{host}", "{journal}", "{supply}", "{workdir}", BenchDir, "{printer}"}
 
 // BenchDir is the placeholder for the folder of the bench file, so a bench
 // names its programs and profile relative to itself, wherever poshil runs.
@@ -260,6 +265,9 @@ func (b *Bench) Parts() []fault.Part {
 	}
 	if b.Power != nil {
 		ps = append(ps, fault.PartSupply)
+	}
+	if b.Printer != nil && b.Printer.Emulated() {
+		ps = append(ps, fault.PartPrinter)
 	}
 	return ps
 }

@@ -90,6 +90,17 @@ func (b *Bench) Check(n *yaml.Node) error {
 			add("msr.baud", "msr.baud: %v", err)
 		}
 	}
+	if b.Printer != nil {
+		if strings.TrimSpace(b.Printer.Port) == "" {
+			add("printer.port", "printer.port: a device path, or \"emulated\" for poshil's ESC/POS printer on a pseudo-terminal pair")
+		}
+		if b.Printer.Baud == 0 {
+			b.Printer.Baud = 115200
+		}
+		if err := checkBaud(b.Printer.Baud); err != nil {
+			add("printer.baud", "printer.baud: %v", err)
+		}
+	}
 	if b.DUT.Adapter == "" {
 		b.DUT.Adapter = "ecr"
 	}

@@ -73,6 +73,8 @@ type Send struct {
 	Last   *Template `yaml:"LAST"`   // no fields
 	Status *Template `yaml:"STATUS"` // no fields
 	Abort  *Template `yaml:"ABORT"`  // no fields
+	// Reprint asks for a copy of the last receipt (no fields).
+	Reprint *Template `yaml:"REPRINT"`
 	// Keys maps the named keys E (enter), C (cancel) and X (clear) to the
 	// text the firmware wants for them; an unmapped key is sent as its
 	// letter. Digits are sent as they are.

@@ -68,6 +68,8 @@ func (s *Send) template(k ecr.Kind) *Template {
 		return s.Status
 	case ecr.Abort:
 		return s.Abort
+	case ecr.Reprint:
+		return s.Reprint
 	}
 	return nil
 }

@@ -156,5 +156,6 @@ func transcript(r verdict.Result) string {
 	for _, l := range r.Evidence.Transcript {
 		fmt.Fprintf(&b, "%10.3fms %-6s %s\n", float64(l.At.Microseconds())/1000, l.Source, l.Text)
 	}
+	receipts(&b, r.Evidence.Receipts)
 	return b.String()
 }

@@ -95,6 +95,7 @@ func Hold(file string, exp *scenario.Expect, l Log) error {
 	j := newJudge(file, exp, l)
 	j.oneResult()
 	j.never()
+	j.panRule()
 	return j.fails.err()
 }
 
@@ -108,6 +109,8 @@ func Judge(file string, exp *scenario.Expect, l Log) error {
 	j.final()
 	j.retransmits()
 	j.host()
+	j.panRule()
+	j.receipts()
 	return j.fails.err()
 }
 

@@ -53,6 +53,10 @@ type Log struct {
 	Retransmits int
 	// Host is the emulated host's side, nil on a bench without one.
 	Host *Host
+	// Receipts are what the bench's emulated printer printed, raw.
+	Receipts []Receipt
+	// PAN is the scenario card's PAN, for the receipt rule ("" skips it).
+	PAN string
 }
 
 // Host is what the emulated host saw.

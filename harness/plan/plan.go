@@ -50,6 +50,8 @@ func Check(sc *scenario.Scenario, parts []fault.Part) error {
 			checkFault(st.Inject)
 		case st.Swipe != nil && !has(fault.PartMSR):
 			at(st.Line, st.Col, "swipe needs a bench with an emulated magstripe reader (msr)")
+		case st.Reprint != nil && !has(fault.PartPrinter):
+			at(st.Line, st.Col, "reprint needs a bench with an emulated printer (printer.port: emulated)")
 		case st.Insert != nil && !has(fault.PartCard):
 			at(st.Line, st.Col, "insert needs a bench with a card emulator (card.emulator); this bench has real cards only")
 		}
@@ -57,6 +59,9 @@ func Check(sc *scenario.Scenario, parts []fault.Part) error {
 	if sc.Expect.Host != nil && !has(fault.PartHost) {
 		host := sc.Expect.At.Host
 		at(host.Line, host.Col, "expect.host needs a bench with an emulated host (host.emulated)")
+	}
+	if r := sc.Expect.Receipt; r != nil && !has(fault.PartPrinter) {
+		at(r.At.Receipt.Line, r.At.Receipt.Col, "expect.receipt needs a bench with an emulated printer (printer.port: emulated)")
 	}
 	return errors.Join(errs...)
 }

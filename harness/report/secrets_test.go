@@ -25,7 +25,8 @@ func leakyRecord(sc *secrets.Scrubber) Record {
 			DUTLog:     "PAN 4761739001010010\nHEX 47 61 73 90 01 01 00 10\nT2 " + c.ChipTrack2 + "F\nASCII 34373631373339303031303130303130\n",
 			APDUs: []evidence.APDUEntry{{Command: "SELECT", Detail: "A0000000031010", CAPDU: "00A4040007A0000000031010", SW: "9000", Class: evidence.ClassOK},
 				{Command: "READ RECORD", CAPDU: "00B2010C00", RAPDU: "70145A084761739001010010", SW: "9000", Class: evidence.ClassOK}},
-			Events: []evidence.TimelineEntry{{Source: "card", Kind: "insert", Text: "card " + c.PAN}},
+			Events:   []evidence.TimelineEntry{{Source: "card", Kind: "insert", Text: "card " + c.PAN}},
+			Receipts: []evidence.Receipt{{Text: "SALE\nCARD 4761739001010010\nRESULT APPROVED", Cut: true}},
 		},
 	}}}
 }
@@ -92,5 +93,24 @@ func checkOut(t *testing.T, dir string) {
 		if !strings.HasSuffix(f, ".pcapng") && !strings.Contains(string(data), "A0000000031010") {
 			t.Errorf("%s lost the SELECT of A0000000031010", filepath.Base(f))
 		}
+	}
+}
+
+// TestReceiptInHTML: a scenario's receipts show in its section, scrubbed.
+func TestReceiptInHTML(t *testing.T) {
+	path := filepath.Join(t.TempDir(), HTMLFile)
+	if err := WriteHTMLFile(path, leakyRecord(secrets.New(secretstest.Visa))); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html := string(b)
+	if !strings.Contains(html, "Receipt printed at") || !strings.Contains(html, "RESULT APPROVED") {
+		t.Error("the receipt is not in the report")
+	}
+	if strings.Contains(html, secretstest.Visa.PAN) {
+		t.Error("the report shows the PAN")
 	}
 }

@@ -32,6 +32,10 @@ func (ru *run) log() oracle.Log {
 	if ru.sess != nil {
 		l.Entries = ru.sess.entries()
 	}
+	l.Receipts = ru.receipts()
+	if ru.profile != nil {
+		l.PAN = ru.profile.PAN
+	}
 	if host := ru.rig.host; host != nil {
 		h := &oracle.Host{}
 		for _, r := range host.Journal() {

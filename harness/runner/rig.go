@@ -80,6 +80,7 @@ type Rig struct {
 	supply   *emulated.Supply
 	msrPTY   *serial.PTY
 	msr      *magstripe.MSR
+	printer  *printerRig // the emulated receipt printer, or nil
 	workdir  string
 	// sched is the running scenario's fault schedule, for event hooks
 	// that live as long as the rig (line and network proxies).
@@ -202,6 +203,9 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 		r.msr = magstripe.NewMSR(r.msrPTY.Port())
 		r.faultParts[fault.PartMSR] = r.msr
 	}
+	if err := r.openPrinter(); err != nil {
+		return nil, err
+	}
 	if pw := b.Power; pw != nil {
 		r.supply, err = emulated.New(filepath.Join(r.workdir, "supply.state"), &emulated.Opts{Nominal: pw.Nominal.Potential()})
 		if err != nil {
@@ -261,6 +265,7 @@ func (r *Rig) Close() error {
 	if r.msrPTY != nil {
 		errs = append(errs, r.msrPTY.Close())
 	}
+	errs = append(errs, r.closePrinter())
 	if r.acq != nil {
 		errs = append(errs, r.acq.Close())
 	}
@@ -381,6 +386,9 @@ func (r *Rig) watch(ctx context.Context, cancel context.CancelCauseFunc) {
 // the ECR line works.
 func (r *Rig) healthy(ctx context.Context) error {
 	if err := r.parts.Reader.Healthy(ctx); err != nil {
+		return err
+	}
+	if err := r.printerHealthy(); err != nil {
 		return err
 	}
 	return r.parts.ECR.Err()

@@ -94,6 +94,7 @@ func (r *Rig) RunWith(ctx context.Context, sc *scenario.Scenario, dutArgs []stri
 		res.Duration = time.Since(res.Started)
 		ru.judgeUnfired(&res)
 		ev := &verdict.Evidence{Transcript: ru.rec.snapshot(), APDUs: ru.apdus.Entries(), Events: ru.apdus.Timeline()}
+		ev.Receipts = ru.receiptEvidence()
 		if r.host != nil {
 			ev.Host = evidence.HostEntries(r.host.Journal(), ru.rec.start)
 		}
@@ -255,6 +256,9 @@ func (ru *run) boot(ctx context.Context) error {
 			return verdict.Bench("msr line", err)
 		}
 	}
+	if err := r.resetPrinter(); err != nil {
+		return err
+	}
 	var l link
 	if r.Bench.DUT.Adapter == "process" {
 		ru.procLink = &lazyProcess{}
@@ -296,6 +300,7 @@ func (ru *run) boot(ctx context.Context) error {
 			"{supply}":     r.supplyPath(),
 			"{workdir}":    dir,
 			bench.BenchDir: r.Bench.Dir(),
+			"{printer}":    r.printerPath(),
 		}
 		// A part the DUT cannot open is the bench's fault: check before
 		// the DUT starts, so it is not taken for the DUT's failure.

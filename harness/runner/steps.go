@@ -72,6 +72,8 @@ func (ru *run) step(ctx context.Context, st *scenario.Step) error {
 		return ru.askLast(ctx, st.Last)
 	case st.Swipe != nil:
 		return ru.swipe(ctx)
+	case st.Reprint != nil:
+		return ru.reprint(ctx)
 	}
 	return fmt.Errorf("empty step")
 }

@@ -83,6 +83,8 @@ type Expect struct {
 	// line (seen as duplicates): a terminal that times out too early
 	// hammers a slow line.
 	MaxRetransmits *int `yaml:"max_retransmits"`
+	// Receipt states what the bench's printer must have printed.
+	Receipt *ReceiptExpect `yaml:"receipt"`
 	// Settle is how long the runner keeps listening after the final
 	// result (and after the bench's last scheduled behaviour, such as a
 	// late host response) before it judges: never and the one-result

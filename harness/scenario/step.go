@@ -43,6 +43,9 @@ type Step struct {
 	Last *Report `yaml:"last"`
 	// Wait lets time pass, for faults timed relative to it.
 	Wait *time.Duration `yaml:"wait"`
+	// Reprint asks the terminal for a copy of its last receipt
+	// (`reprint: true`) and waits for the printer to print it.
+	Reprint *bool `yaml:"reprint"`
 
 	// Line and Col locate the step in its file, for messages.
 	Line, Col int `yaml:"-"`
@@ -77,6 +80,9 @@ func (s *Step) UnmarshalYAML(n *yaml.Node) error {
 	if s.Swipe != nil && !*s.Swipe {
 		return yamldoc.At(n.Content[1], "swipe: want true (the step swipes the card)")
 	}
+	if s.Reprint != nil && !*s.Reprint {
+		return yamldoc.At(n.Content[1], "reprint: want true (the step asks for a copy of the last receipt)")
+	}
 	if s.Wait != nil && *s.Wait <= 0 {
 		return yamldoc.At(n.Content[1], "wait %v: want a duration above zero", *s.Wait)
 	}
@@ -84,7 +90,7 @@ func (s *Step) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // actions are the step keys, for messages.
-var actions = []string{"sale", "insert", "remove", "swipe", "display", "pin", "key", "expect", "last", "inject", "clear", "wait"}
+var actions = []string{"sale", "insert", "remove", "swipe", "display", "pin", "key", "expect", "last", "inject", "clear", "wait", "reprint"}
 
 // Name is the step's action, for logs.
 func (s *Step) Name() string {
@@ -113,6 +119,8 @@ func (s *Step) Name() string {
 		return "ask for the last transaction, expect " + string(s.Last.Outcome)
 	case s.Wait != nil:
 		return "wait " + s.Wait.String()
+	case s.Reprint != nil:
+		return "reprint the last receipt"
 	}
 	return "empty step"
 }

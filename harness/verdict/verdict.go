@@ -90,6 +90,8 @@ type Evidence struct {
 	// Pcap is the scenario's APDU and ISO 8583 trace as pcapng, a path
 	// relative to the record's directory.
 	Pcap string `json:"pcap,omitempty"`
+	// Receipts are the receipts the emulated printer printed, scrubbed.
+	Receipts []evidence.Receipt `json:"receipts,omitempty"`
 }
 
 // Line is one timestamped line of evidence.

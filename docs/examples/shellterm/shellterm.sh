@@ -15,16 +15,20 @@
 #   DIGITS              the PIN, when ENTER PIN was shown
 #   cancel              cancel the sale (while waiting for the card or PIN)
 #   last                repeat the last result (LAST CODE ...)
+#   reprint             print the last receipt again (a copy, no new sale)
 #   status              READY
 # Output: its own texts: SHELLTERM 1.0 READY, AMOUNT 12.50,
 #   PLEASE INSERT CARD, READING CARD, ENTER PIN, WRONG PIN, 2 TRIES LEFT,
 #   RESULT OK AUTH 123456 REF A1, RESULT ERR_CHIP, RESULT PIN_BLOCKED TRIES 0,
-#   RESULT CANCEL, RESULT TIMEOUT, RESULT NO_APP, RESULT BLOCKED.
+#   RESULT CANCEL, RESULT TIMEOUT, RESULT NO_APP, RESULT BLOCKED,
+#   PRINTER ERROR OFFLINE|NO_ANSWER, READY after a reprint.
 #
 # Settings (environment): SHELLTERM_READER (PC/SC reader index for
 # opensc-tool -r, default: $1, else 0 = "Virtual PCD 00 00"),
 # SHELLTERM_CARD_WAIT and SHELLTERM_PIN_WAIT (seconds, default 15 and 30),
-# SHELLTERM_APDU_TIMEOUT (seconds per opensc-tool call, default 5).
+# SHELLTERM_APDU_TIMEOUT (seconds per opensc-tool call, default 5),
+# SHELLTERM_PRINTER (serial device of an ESC/POS receipt printer; unset: no
+# receipts).
 
 set -u
 
@@ -35,6 +39,11 @@ APDU_TIMEOUT=${SHELLTERM_APDU_TIMEOUT:-5}
 SELECT_PPSE=00:A4:04:00:0E:32:50:41:59:2E:53:59:53:2E:44:44:46:30:31:00
 
 LAST_RESULT=NONE
+PRINTER=${SHELLTERM_PRINTER:-}
+LAST_RECEIPT=()
+if [[ -n $PRINTER ]]; then
+	exec 3<>"$PRINTER" || exit 1
+fi
 
 say() { printf '%s\n' "$*"; }
 
@@ -53,6 +62,43 @@ last_sw() {
 result() {
 	LAST_RESULT="$*"
 	say "RESULT $*"
+}
+
+# printer_status: the answer to DLE EOT 1 (ESC/POS real-time printer
+# status) as a number; fails when the printer does not answer within 1 s.
+printer_status() {
+	local LC_ALL=C b
+	printf '\x10\x04\x01' >&3 || return 1
+	IFS= read -r -d '' -t 1 -N 1 -u 3 b || return 1
+	printf '%d' "'$b"
+}
+
+# printer_ready: 0 when the printer prints; else says PRINTER ERROR and
+# fails. Bit 3 of DLE EOT 1 is "offline" (paper out, cover open, jam...).
+printer_ready() {
+	local s
+	if ! s=$(printer_status); then
+		say "PRINTER ERROR NO_ANSWER"
+		return 1
+	fi
+	if ((s & 8)); then
+		say "PRINTER ERROR OFFLINE"
+		return 1
+	fi
+}
+
+# print_receipt LINES...: one receipt on the printer, its status checked
+# before and after every line; feed and cut at the end.
+print_receipt() {
+	local l
+	[[ -n $PRINTER ]] || return 0
+	printer_ready || return 1
+	printf '\x1b@' >&3
+	for l in "$@"; do
+		printf '%s\n' "$l" >&3
+		printer_ready || return 1
+	done
+	printf '\x1bd\x03\x1dV\x01' >&3
 }
 
 # wait_card: until a card is in the reader (0), the sale is cancelled (1)
@@ -99,7 +145,7 @@ pin_block() {
 }
 
 sale() {
-	local amount=$1 ref=${2:-} refText="" aid sw pin tries
+	local amount=$1 ref=${2:-} refText="" aid sw pin tries auth
 	[[ -n $ref ]] && refText=" REF $ref"
 	if ! [[ $amount =~ ^[0-9]+$ ]]; then
 		say "ERR BAD AMOUNT"
@@ -158,7 +204,10 @@ sale() {
 		esac
 	done
 	say "PIN OK"
-	result "OK AUTH $(printf '%06d' $(((RANDOM * 32768 + RANDOM) % 1000000)))$refText"
+	auth=$(printf '%06d' $(((RANDOM * 32768 + RANDOM) % 1000000)))
+	LAST_RECEIPT=("SHELLTERM 1.0" "SALE" "AMOUNT $((10#$amount / 100)).$(printf '%02d' $((10#$amount % 100)))" "AUTH $auth" "REF ${ref:--}" "RESULT OK")
+	print_receipt "${LAST_RECEIPT[@]}" # a printer error never changes the result
+	result "OK AUTH $auth$refText"
 }
 
 # Sourced (docs/examples/oneshot does), shellterm only lends its card
@@ -172,6 +221,11 @@ while IFS= read -r line; do
 	read -r -a words <<<"$line"
 	case ${words[0]:-} in
 	sale) sale "${words[1]:-}" "${words[2]:-}" ;;
+	reprint)
+		if ((${#LAST_RECEIPT[@]})) && print_receipt "${LAST_RECEIPT[@]}" "*** DUPLICATE ***"; then
+			say "READY"
+		fi
+		;;
 	last) say "LAST $LAST_RESULT" ;;
 	status) say "READY" ;;
 	cancel | "") ;; # nothing to cancel
