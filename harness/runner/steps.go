@@ -25,7 +25,11 @@ func (ru *run) step(ctx context.Context, st *scenario.Step) error {
 		if cur == "" {
 			cur = "978"
 		}
+		if err := ru.idleForNext(ctx); err != nil {
+			return err
+		}
 		ru.beginSale(ctx)
+		ru.markTxn()
 		return ru.sess.sendStep(ctx, ecr.Message{Kind: ecr.Sale, Fields: []ecr.Field{
 			{Key: "amount", Value: strconv.FormatInt(int64(st.Sale.Amount), 10)},
 			{Key: "currency", Value: cur},
