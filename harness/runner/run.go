@@ -67,7 +67,7 @@ type run struct {
 	cursor     int       // next message a step looks at
 	firstAt    time.Time // when the first step acted
 	seq        int
-	txnFrom    int // the DUT's messages seen when the last transaction was sent
+	txns       txnMarks // where the last transaction started, the last sale's ref
 	// safeErr is what kept the safe state from being reached cleanly (a
 	// fault whose Clear did not finish, a fault that panicked): the
 	// scenario's verdict becomes BENCH_ERROR, whatever the DUT said.

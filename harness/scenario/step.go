@@ -43,6 +43,15 @@ type Step struct {
 	Last *Report `yaml:"last"`
 	// Wait lets time pass, for faults timed relative to it.
 	Wait *time.Duration `yaml:"wait"`
+	// Refund starts a refund through the ECR: `refund: 12.50`; the card is
+	// then presented as for a sale.
+	Refund *Sale `yaml:"refund"`
+	// Void voids the scenario's last sale (the operator typed the wrong
+	// amount): `void: true`.
+	Void *bool `yaml:"void"`
+	// Transaction starts a transaction of a named type, e.g. one the
+	// terminal does not support: `transaction: {type: preauth, amount: 12.50}`.
+	Transaction *Transaction `yaml:"transaction"`
 
 	// Line and Col locate the step in its file, for messages.
 	Line, Col int `yaml:"-"`
@@ -77,6 +86,9 @@ func (s *Step) UnmarshalYAML(n *yaml.Node) error {
 	if s.Swipe != nil && !*s.Swipe {
 		return yamldoc.At(n.Content[1], "swipe: want true (the step swipes the card)")
 	}
+	if s.Void != nil && !*s.Void {
+		return yamldoc.At(n.Content[1], "void: want true (the step voids the last sale)")
+	}
 	if s.Wait != nil && *s.Wait <= 0 {
 		return yamldoc.At(n.Content[1], "wait %v: want a duration above zero", *s.Wait)
 	}
@@ -84,7 +96,8 @@ func (s *Step) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // actions are the step keys, for messages.
-var actions = []string{"sale", "insert", "remove", "swipe", "display", "pin", "key", "expect", "last", "inject", "clear", "wait"}
+var actions = []string{"sale", "insert", "remove", "swipe", "display", "pin", "key", "expect", "last", "inject", "clear", "wait",
+	"refund", "void", "transaction"}
 
 // Name is the step's action, for logs.
 func (s *Step) Name() string {
@@ -113,6 +126,12 @@ func (s *Step) Name() string {
 		return "ask for the last transaction, expect " + string(s.Last.Outcome)
 	case s.Wait != nil:
 		return "wait " + s.Wait.String()
+	case s.Refund != nil:
+		return "refund " + s.Refund.Amount.String()
+	case s.Void != nil:
+		return "void the last sale"
+	case s.Transaction != nil:
+		return "transaction " + s.Transaction.Type
 	}
 	return "empty step"
 }
