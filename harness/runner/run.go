@@ -348,6 +348,7 @@ func (ru *run) lifecycleHooks() LifecycleHooks {
 			ru.sess.setDUTDone(nil) // an intended death: waits go on until the reboot
 			ru.rec.add("power", "DUT killed (power cut)")
 		},
+		Crashed: ru.crashed,
 	}
 	launcher := ru.rig.parts.DUT
 	if launcher == nil {
