@@ -73,8 +73,7 @@ func (d dutSide) Crash(ctx context.Context, sig syscall.Signal) error {
 // Restart implements fault.DUTCrasher: "DUT on" and READY, as after a
 // power cut, recorded as a supervisor's restart.
 func (d dutSide) Restart(ctx context.Context) error {
-	d.ru.rec.add("dut", "supervisor restarts the DUT after its crash")
-	return d.Start(ctx)
+	return d.boot(ctx, "dut", "DUT restarting (its supervisor, after the crash)")
 }
 
 var _ fault.DUTCrasher = dutSide{}
