@@ -17,6 +17,9 @@ command -v ss >/dev/null 2>&1 || need+=(iproute2)
 # Chromium opens the HTML report.
 command -v tshark >/dev/null 2>&1 || need+=(tshark)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# An independent JSON Schema validator (ajv, from npm) checks the library
+# against poshil's schemas.
+command -v npm >/dev/null 2>&1 || need+=(npm)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -30,6 +33,18 @@ if [ ${#need[@]} -gt 0 ]; then
   echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# ajv-cli, pinned, in a folder of its own (harness/schema's tests find it).
+npm_prefix=/usr/local/lib/poshil-npm
+if [ ! -x "$npm_prefix/node_modules/.bin/ajv" ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "deps: ajv missing; as root: npm install --prefix $npm_prefix ajv-cli@5.0.0 ajv-formats@3.0.1" >&2
+  else
+    echo "deps: installing ajv-cli into $npm_prefix"
+    mkdir -p "$npm_prefix"
+    npm install --silent --no-audit --no-fund --prefix "$npm_prefix" ajv-cli@5.0.0 ajv-formats@3.0.1 >/dev/null
+  fi
 fi
 
 exec "$(dirname "$0")/pcscd.sh" start

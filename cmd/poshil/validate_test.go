@@ -59,7 +59,7 @@ func TestValidateBadValues(t *testing.T) {
 		{name: "boot_timeout -1s", file: "b.yaml", body: bench("boot_timeout: 10s", "boot_timeout: -1s"), want: fmt.Sprintf(":%d:17: dut.boot_timeout -1s", lineOf("boot_timeout: 10s"))},
 		{name: "nominal -3 V", file: "b.yaml", body: bench("nominal: 4.2V", "nominal: -3V"), want: fmt.Sprintf(":%d:12: power.nominal -3V", lineOf("nominal: 4.2V"))},
 		{name: "nominal 1000 V", file: "b.yaml", body: bench("nominal: 4.2V", "nominal: 1000V"), want: fmt.Sprintf(":%d:12: power.nominal 1000V", lineOf("nominal: 4.2V"))},
-		{name: "bench error at its key", file: "b.yaml", body: bench("reader: Virtual PCD 00 00", "reader: \"\""), want: ":8:11: card.reader"},
+		{name: "bench error at its key", file: "b.yaml", body: bench("reader: Virtual PCD 00 00", "reader: \"\""), want: ":9:11: card.reader"},
 	}
 	dir := t.TempDir()
 	real := "name: real\ncard: {reader: ACS ACR39U}\necr: {port: /dev/ttyUSB0}\nhost: {address: testhost:5000}\n"

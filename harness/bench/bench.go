@@ -7,6 +7,11 @@
 package bench
 
 import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -99,8 +104,11 @@ type DUT struct {
 	Process *Process `yaml:"process"`
 	// Profile maps a third-party DUT's own texts and codes onto ECR
 	// messages and canonical outcomes (adapters console and process): a
-	// shipped name (fixtures/profiles) or a path.
+	// shipped name (fixtures/profiles) or a path; a relative path is
+	// from the working folder, {bench_dir}/... from the bench file's.
 	Profile string `yaml:"profile"`
+	// ProfileAt is where the bench names the profile, for a later error.
+	ProfileAt yamldoc.Pos `yaml:"-"`
 
 	// Prof is the loaded Profile.
 	Prof *dut.Profile `yaml:"-"`
@@ -110,7 +118,7 @@ type DUT struct {
 type Process struct {
 	// Command is argv; a bare name is looked up beside the poshil binary,
 	// then in $POSHIL_BIN, then on $PATH. Placeholders: {config} {ecr}
-	// {msr} {reader} {host} {journal} {supply} {workdir}.
+	// {msr} {reader} {host} {journal} {supply} {workdir} {bench_dir}.
 	Command []string `yaml:"command"`
 	// Config, when set, is written as JSON to {config} with placeholders
 	// in its string values expanded.
@@ -123,7 +131,30 @@ type Process struct {
 }
 
 // Placeholders that Process.Command and Process.Config may use.
-var Placeholders = []string{"{config}", "{ecr}", "{msr}", "{reader}", "{host}", "{journal}", "{supply}", "{workdir}"}
+var Placeholders = []string{"{config}", "{ecr}", "{msr}", "{reader}", "{host}", "{journal}", "{supply}", "{workdir}", BenchDir}
+
+// BenchDir is the placeholder for the folder of the bench file, so a bench
+// names its programs and profile relative to itself, wherever poshil runs.
+const BenchDir = "{bench_dir}"
+
+// Dir is the folder of the bench file (the working folder for the
+// embedded bench), absolute when it can be made so.
+func (b *Bench) Dir() string {
+	if b.File == "" || !strings.ContainsRune(b.File, filepath.Separator) && !fileExists(b.File) {
+		d, _ := os.Getwd()
+		return d
+	}
+	d, err := filepath.Abs(filepath.Dir(b.File))
+	if err != nil {
+		return filepath.Dir(b.File)
+	}
+	return d
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
 
 // Load reads and validates a bench file.
 func Load(path string) (*Bench, error) {
@@ -133,6 +164,9 @@ func Load(path string) (*Bench, error) {
 	}
 	b.File = path
 	b.placeFile()
+	if err := b.loadProfile(); err != nil {
+		return nil, err
+	}
 	return &b, nil
 }
 
@@ -145,7 +179,31 @@ func ParseDoc(file string, root *yaml.Node) (*Bench, error) {
 	}
 	b.File = file
 	b.placeFile()
+	if err := b.loadProfile(); err != nil {
+		return nil, err
+	}
 	return &b, nil
+}
+
+// loadProfile loads a profile named relative to the bench file, which
+// the checks at decode time cannot: they do not know the file.
+func (b *Bench) loadProfile() error {
+	if b.DUT.Prof != nil || !strings.Contains(b.DUT.Profile, BenchDir) {
+		return nil
+	}
+	path := strings.ReplaceAll(b.DUT.Profile, BenchDir, b.Dir())
+	p, err := dut.LoadProfile(path)
+	if err != nil {
+		at := b.DUT.ProfileAt
+		at.File = b.File
+		var ye *yamldoc.Error
+		if errors.As(err, &ye) {
+			return err // the profile's own file:line:col
+		}
+		return &yamldoc.Error{Pos: at, Msg: fmt.Sprintf("dut.profile: %v", err)}
+	}
+	b.DUT.Prof = p
+	return nil
 }
 
 // placeFile completes the positions kept for later errors with the file.

@@ -106,7 +106,11 @@ func (b *Bench) Check(n *yaml.Node) error {
 	case b.Host.Emulated != nil && b.Host.Address != "":
 		add("host", "host: set emulated or address, not both")
 	case b.Host.Emulated == nil && b.Host.Address == "":
-		add("host", "host: set emulated (poshil's ISO 8583 host) or address (a real test host)")
+		// No host: a terminal that never goes online. Scenarios that need
+		// one (host faults, expect.host) are INVALID on this bench.
+		if b.Host.Proxy {
+			add("host.proxy", "host.proxy: the fault proxy stands between the DUT and a host: set host.emulated or host.address")
+		}
 	case b.Host.Emulated != nil:
 		if b.Host.Emulated.Listen == "" {
 			b.Host.Emulated.Listen = "127.0.0.1:0"
@@ -141,6 +145,11 @@ func (b *Bench) Check(n *yaml.Node) error {
 	case "console", "process":
 		if b.DUT.Profile == "" {
 			add("dut.profile", "dut.profile: adapter %s needs a firmware profile (a shipped name or a file)", b.DUT.Adapter)
+		} else if strings.Contains(b.DUT.Profile, BenchDir) {
+			if pn := yamldoc.Find(n, "dut", "profile"); pn != nil {
+				b.DUT.ProfileAt = yamldoc.Pos{Line: pn.Line, Col: pn.Column}
+			}
+			// Loaded once the bench file is known (Load).
 		} else if p, err := dut.LoadProfile(b.DUT.Profile); err != nil {
 			add("dut.profile", "dut.profile: %v", err)
 		} else {
@@ -169,8 +178,9 @@ func (b *Bench) Check(n *yaml.Node) error {
 		if prog != nil {
 			p.ProgramAt = yamldoc.Pos{Line: prog.Line, Col: prog.Column}
 		}
+		hasHost := b.Host.Emulated != nil || b.Host.Address != ""
 		for i, a := range p.Command {
-			if err := checkPlaceholders(a); err != nil {
+			if err := checkPlaceholders(a, hasHost); err != nil {
 				node := yamldoc.FindOr(n, "dut", "process", "command")
 				if item := yamldoc.Item(node, i); item != nil {
 					node = item
@@ -178,9 +188,12 @@ func (b *Bench) Check(n *yaml.Node) error {
 				errs = append(errs, yamldoc.At(node, "dut.process.command: %v", err).(*yamldoc.Error))
 			}
 		}
-		for k := range p.Env {
+		for k, v := range p.Env {
 			if k == "" || strings.ContainsAny(k, "=\x00") {
 				add("dut.process.env", "dut.process.env %q: a variable name cannot be empty or hold = or NUL", k)
+			}
+			if err := checkPlaceholders(v, hasHost); err != nil {
+				add("dut.process.env", "dut.process.env %s: %v", k, err)
 			}
 		}
 	} else if b.ECR.Emulated() {
@@ -195,7 +208,9 @@ func (b *Bench) Check(n *yaml.Node) error {
 	return nil
 }
 
-func checkPlaceholders(s string) error {
+// checkPlaceholders finds unknown placeholders in s, and {host} on a bench
+// without a host.
+func checkPlaceholders(s string, hasHost bool) error {
 	rest := s
 	for {
 		i := strings.IndexByte(rest, '{')
@@ -213,6 +228,9 @@ func checkPlaceholders(s string) error {
 		}
 		if !known {
 			return fmt.Errorf("unknown placeholder %s (known: %s)", ph, strings.Join(Placeholders, " "))
+		}
+		if ph == "{host}" && !hasHost {
+			return fmt.Errorf("{host}: the bench has no host (set host.emulated or host.address, or leave {host} out)")
 		}
 		rest = rest[i+j+1:]
 	}

@@ -55,27 +55,44 @@ func (p *Profile) Check(n *yaml.Node) error {
 		ps.at(yamldoc.FindOr(n, "protocol"), "protocol %q: want lines (text lines, translated by this profile) or ecr (framed ECR spoken natively)", p.Protocol)
 	}
 	if p.Protocol == ProtocolECR {
-		for _, k := range []string{"send", "receive", "codes", "ready_on_start", "prompt", "partial_line"} {
+		for _, k := range []string{"send", "receive", "codes", "ready_on_start", "prompt", "partial_line", "per_sale"} {
 			if keyNode(n, k) != n {
 				ps.at(keyNode(n, k), "%s: a protocol ecr firmware speaks framed ECR itself; the profile maps nothing", k)
 			}
 		}
 		return ps.err()
 	}
-	if p.Send.Sale == nil {
+	perSale := p.PerSale != nil
+	switch {
+	case perSale && p.Send.Sale != nil:
+		ps.at(keyNode(yamldoc.FindOr(n, "send"), "SALE"), "send.SALE: a per_sale firmware gets its sale in per_sale.args and env, not on its stdin")
+	case !perSale && p.Send.Sale == nil:
 		ps.at(yamldoc.FindOr(n, "send"), "send.SALE: give the line that starts a sale, e.g. \"sale {{.amount}}\"")
 	}
-	if len(p.Receive) == 0 {
+	if perSale && p.ReadyOnStart {
+		ps.at(yamldoc.FindOr(n, "ready_on_start"), "ready_on_start: a per_sale terminal is reported READY whenever no program runs; leave it out")
+	}
+	if len(p.Receive) == 0 && !perSale {
 		ps.at(yamldoc.FindOr(n, "receive"), "receive: give the rules that turn printed lines into READY, DISPLAY, EVENT and RESULT")
 	}
 	hasKind := func(k ecr.Kind) bool {
 		return slices.ContainsFunc(p.Receive, func(r Rule) bool { return ecr.Kind(r.Kind) == k })
 	}
-	if len(p.Receive) > 0 && !hasKind(ecr.Ready) && !p.ReadyOnStart {
+	if len(p.Receive) > 0 && !hasKind(ecr.Ready) && !p.ReadyOnStart && !perSale {
 		ps.at(yamldoc.FindOr(n, "receive"), "receive: no rule makes READY; add one (the runner waits for READY at boot) or set ready_on_start: true")
 	}
-	if len(p.Receive) > 0 && !hasKind(ecr.Result) {
-		ps.at(yamldoc.FindOr(n, "receive"), "receive: no rule makes RESULT; the outcome of a sale could never be read")
+	if !hasKind(ecr.Result) && !(perSale && (p.PerSale.LastLine != nil || len(p.PerSale.ExitCodes) > 0)) {
+		if len(p.Receive) > 0 || perSale {
+			ps.at(yamldoc.FindOr(n, "receive"), "receive: no rule makes RESULT; the outcome of a sale could never be read (per_sale: or give last_line or exit_codes)")
+		}
+	}
+	if perSale {
+		pn := yamldoc.FindOr(n, "per_sale")
+		for st, code := range p.PerSale.ExitCodes {
+			if _, ok := p.Codes[code]; !ok {
+				ps.at(yamldoc.FindOr(pn, "exit_codes"), "exit_codes: exit status %d is the firmware's code %q, which codes: does not map onto a canonical outcome", st, code)
+			}
+		}
 	}
 	rules := yamldoc.FindOr(n, "receive")
 	mapped := false
@@ -87,6 +104,9 @@ func (p *Profile) Check(n *yaml.Node) error {
 		if len(p.Codes) == 0 && rules.Kind == yaml.SequenceNode && i < len(rules.Content) {
 			ps.at(yamldoc.FindOr(rules.Content[i], "match"), "the rule captures dut_code but codes: is empty; map the firmware's codes onto canonical outcomes")
 		}
+	}
+	if p.PerSale != nil && (len(p.PerSale.ExitCodes) > 0 || (p.PerSale.LastLine != nil && p.PerSale.LastLine.re != nil && slices.Contains(p.PerSale.LastLine.re.SubexpNames(), dutCodeGroup))) {
+		mapped = true
 	}
 	if len(p.Codes) > 0 && !mapped {
 		ps.at(yamldoc.FindOr(n, "codes"), "codes: no receive rule captures a (?P<dut_code>...) group, so these codes are never used")

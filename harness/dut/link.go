@@ -25,6 +25,9 @@ type core struct {
 	tapMu sync.Mutex
 	sec   typedKeys
 	write func(ctx context.Context, b []byte) error
+	// observe, when set, sees every printed line (masked) and the message
+	// made of it (matched false: none).
+	observe func(line string, m ecr.Message, matched bool)
 
 	ctx    context.Context // ends at Close; reading goroutines watch it
 	cancel context.CancelFunc
@@ -169,6 +172,9 @@ func (c *core) line(l string) {
 	l = c.sec.mask(l)
 	c.tap(TapIn, maskCardData(l))
 	m, ok := c.prof.Match(l)
+	if c.observe != nil {
+		c.observe(l, m, ok)
+	}
 	if !ok {
 		return
 	}

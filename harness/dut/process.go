@@ -26,6 +26,11 @@ type ProcessLink struct {
 	stdin  io.WriteCloser
 	output io.Reader
 	gate   chan struct{} // one write at a time on the current stdin
+
+	// Per sale (NewPerSale): how to start the program, and the one
+	// running.
+	start StartFunc
+	cur   *perSale
 }
 
 // NewProcess starts reading output. output should also be an io.Closer
@@ -89,13 +94,25 @@ func closePipes(stdin io.WriteCloser, output io.Reader) {
 // cannot send, ErrTimeout when ctx ends (the program does not read),
 // ErrInputClosed when the program no longer reads at all, ErrClosed after
 // Close.
-func (l *ProcessLink) Send(ctx context.Context, m ecr.Message) error { return l.c.send(ctx, m) }
+//
+// Per sale, SALE (and LAST, with last_args) starts the program instead;
+// KEY and ABORT go to the running program's stdin.
+func (l *ProcessLink) Send(ctx context.Context, m ecr.Message) error {
+	if l.start != nil && (m.Kind == ecr.Sale || (m.Kind == ecr.Last && l.c.prof.PerSale.LastArgs != nil)) {
+		if l.c.ctx.Err() != nil {
+			return fmt.Errorf("%s: send %s: %w", l.c.name, m.Kind, ErrClosed)
+		}
+		return l.sendPerSale(ctx, m)
+	}
+	return l.c.send(ctx, m)
+}
 
 // Receive returns the next message made from a printed line; it fails
 // with ErrTimeout when ctx ends and, once the queue is empty, ErrClosed.
 func (l *ProcessLink) Receive(ctx context.Context) (ecr.Message, error) { return l.c.receive(ctx) }
 
-// Close closes the pipes and waits (bounded) for the reader.
+// Close closes the pipes and waits (bounded) for the reader; per sale,
+// the running program is killed (see finish).
 func (l *ProcessLink) Close() error {
 	return l.c.close(func() {
 		l.mu.Lock()
@@ -111,6 +128,9 @@ func (l *ProcessLink) write(ctx context.Context, b []byte) error {
 	l.mu.Lock()
 	in, gate := l.stdin, l.gate
 	l.mu.Unlock()
+	if in == nil { // per sale, between programs
+		return fmt.Errorf("%w: no program of a sale is running: %w", ErrInputClosed, ecr.ErrNoAck)
+	}
 	select {
 	case gate <- struct{}{}:
 	case <-ctx.Done():

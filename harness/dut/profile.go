@@ -55,6 +55,9 @@ type Profile struct {
 	// been idle this long count as a line (prompts printed without a
 	// newline, "ENTER PIN: "). 0: only newlines end lines.
 	PartialLine time.Duration `yaml:"partial_line"`
+	// PerSale, when set, starts the program once per sale with the sale
+	// in its arguments (a one-shot kernel) instead of once per scenario.
+	PerSale *PerSale `yaml:"per_sale"`
 
 	// File is where the profile was read from, for messages.
 	File string `yaml:"-"`

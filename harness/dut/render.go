@@ -78,6 +78,9 @@ func (s *Send) template(k ecr.Kind) *Template {
 // everything (natively); with ready_on_start, STATUS without a template is
 // answered by the adapter (READY synthesized).
 func (p *Profile) Sends(k ecr.Kind) bool {
+	if p.PerSale != nil && (k == ecr.Sale || (k == ecr.Last && p.PerSale.LastArgs != nil)) {
+		return true
+	}
 	return p.Native() || p.Send.template(k) != nil || (k == ecr.Status && p.ReadyOnStart)
 }
 

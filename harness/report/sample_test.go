@@ -77,7 +77,7 @@ func sampleRecord() Record {
 	fail := verdict.Result{
 		Scenario: "one wrong PIN, then the right one", File: "scenarios/chip/one-wrong-pin.yaml", Labels: []string{"chip", "pin"},
 		Class: verdict.Fail, Started: start, Duration: 412 * time.Millisecond, Outcome: "DECLINED",
-		Reason: "step 5 (scenarios/chip/one-wrong-pin.yaml:13:5, expect INCORRECT_PIN): expected INCORRECT_PIN with 2 tries left, got RESULT DECLINED",
+		Reason: "step 5 (scenarios/chip/one-wrong-pin.yaml:14:5, expect INCORRECT_PIN): expected INCORRECT_PIN with 2 tries left, got RESULT DECLINED",
 		Evidence: &verdict.Evidence{
 			Transcript: lines(
 				"0s", "poshil", "step 1: sale 20.00",

@@ -31,9 +31,12 @@ func (l *lazyProcess) attach(p Process, prof *dut.Profile, tap func(dir, line st
 	if !ok {
 		return fmt.Errorf("the process adapter needs the DUT's stdin and stdout")
 	}
-	stdin, stdout := pp.Pipes()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if d, ok := p.(*perSaleDUT); ok {
+		return l.attachPerSale(d, prof, tap)
+	}
+	stdin, stdout := pp.Pipes()
 	if l.link == nil {
 		pl, err := dut.NewProcess(stdin, stdout, prof, tap)
 		if err != nil {

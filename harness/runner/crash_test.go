@@ -21,7 +21,7 @@ func crashLifecycle(t *testing.T, out io.Writer, argv ...string) (*Lifecycle, *[
 	)
 	lc := NewLifecycle(LifecycleHooks{
 		Launch: func() (Process, error) {
-			p, err := startProcess(&bench.Process{Command: argv}, map[string]string{"{workdir}": t.TempDir()}, nil, bench.LookupProgram, out, false)
+			p, err := startProcess(&bench.Process{Command: argv}, map[string]string{"{workdir}": t.TempDir()}, nil, nil, bench.LookupProgram, out, false)
 			if err == nil {
 				procs = append(procs, p)
 			}

@@ -49,12 +49,12 @@ type processLauncher struct {
 
 // Launch implements Launcher.
 func (l processLauncher) Launch(la Launch) (Process, error) {
-	return startProcess(l.p, la.Vars, la.Args, l.lookup, la.Log, la.Pipes)
+	return startProcess(l.p, la.Vars, la.Args, la.Env, l.lookup, la.Log, la.Pipes)
 }
 
 // startProcess expands placeholders, writes the config file and starts the
 // DUT. Failing to start is a bench error: the rig could not run the DUT.
-func startProcess(p *bench.Process, vars map[string]string, extraArgs []string, lookup func(string) (string, error), out io.Writer, pipes bool) (*process, error) {
+func startProcess(p *bench.Process, vars map[string]string, extraArgs, extraEnv []string, lookup func(string) (string, error), out io.Writer, pipes bool) (*process, error) {
 	if p.Config != nil {
 		cfg := expandAny(p.Config, vars)
 		data, err := json.MarshalIndent(cfg, "", "  ")
@@ -84,6 +84,7 @@ func startProcess(p *bench.Process, vars map[string]string, extraArgs []string, 
 	for k, v := range p.Env {
 		cmd.Env = append(cmd.Env, k+"="+expand(v, vars))
 	}
+	cmd.Env = append(cmd.Env, extraEnv...)
 	if out == nil {
 		out = io.Discard
 	}

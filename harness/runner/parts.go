@@ -78,6 +78,7 @@ type Launch struct {
 	Args  []string          // extra arguments (e.g. --mutant NAME)
 	Log   io.Writer         // the DUT's output, across restarts
 	Pipes bool              // the process adapter talks over stdin/stdout
+	Env   []string          // extra environment ("NAME=value"), after the bench's
 }
 
 // Process is a running DUT.

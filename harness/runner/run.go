@@ -17,6 +17,7 @@ import (
 	"github.com/poshil/poshil/drivers/vpcd"
 	"github.com/poshil/poshil/fixtures/cards"
 	"github.com/poshil/poshil/fixtures/emvcard"
+	"github.com/poshil/poshil/harness/bench"
 	"github.com/poshil/poshil/harness/evidence"
 	"github.com/poshil/poshil/harness/fault"
 	"github.com/poshil/poshil/harness/plan"
@@ -286,14 +287,15 @@ func (ru *run) boot(ctx context.Context) error {
 			return verdict.Bench("workdir", err)
 		}
 		ru.dutVars = map[string]string{
-			"{config}":  filepath.Join(dir, "dut-config.json"),
-			"{ecr}":     r.ecrPath(),
-			"{msr}":     r.msrPath(),
-			"{reader}":  r.Bench.Card.Reader,
-			"{host}":    r.dutHost,
-			"{journal}": filepath.Join(dir, "journal"),
-			"{supply}":  r.supplyPath(),
-			"{workdir}": dir,
+			"{config}":     filepath.Join(dir, "dut-config.json"),
+			"{ecr}":        r.ecrPath(),
+			"{msr}":        r.msrPath(),
+			"{reader}":     r.Bench.Card.Reader,
+			"{host}":       r.dutHost,
+			"{journal}":    filepath.Join(dir, "journal"),
+			"{supply}":     r.supplyPath(),
+			"{workdir}":    dir,
+			bench.BenchDir: r.Bench.Dir(),
 		}
 		// A part the DUT cannot open is the bench's fault: check before
 		// the DUT starts, so it is not taken for the DUT's failure.
@@ -355,6 +357,9 @@ func (ru *run) lifecycleHooks() LifecycleHooks {
 		return h
 	}
 	h.Launch = func() (Process, error) {
+		if ru.procLink != nil && ru.rig.Bench.DUT.Prof != nil && ru.rig.Bench.DUT.Prof.PerSale != nil {
+			return ru.perSaleDUT(launcher), nil
+		}
 		return launcher.Launch(Launch{Vars: ru.dutVars, Args: ru.dutArgs, Log: ru.dutLog, Pipes: ru.procLink != nil})
 	}
 	h.Started = func(p Process) error {
@@ -364,7 +369,11 @@ func (ru *run) lifecycleHooks() LifecycleHooks {
 			}
 		}
 		ru.sess.setDUTDone(p.Done())
-		ru.rec.add("poshil", fmt.Sprintf("DUT started: pid %d", p.Pid()))
+		if _, ok := p.(*perSaleDUT); ok {
+			ru.rec.add("poshil", "DUT on: its program starts for each sale (per_sale)")
+		} else {
+			ru.rec.add("poshil", fmt.Sprintf("DUT started: pid %d", p.Pid()))
+		}
 		return nil
 	}
 	return h

@@ -20,7 +20,7 @@ func TestHelperDUTParent(t *testing.T) {
 		t.Skip("helper process of TestDUTDiesWithPoshil")
 	}
 	p := &bench.Process{Command: []string{"sleep", "60"}}
-	proc, err := startProcess(p, map[string]string{"{workdir}": t.TempDir()}, nil, bench.LookupProgram, nil, false)
+	proc, err := startProcess(p, map[string]string{"{workdir}": t.TempDir()}, nil, nil, bench.LookupProgram, nil, false)
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(1)
@@ -75,7 +75,7 @@ func TestDUTInheritsNoDescriptor(t *testing.T) {
 	dir := t.TempDir()
 	p := &bench.Process{Command: []string{"sh", "-c", "ls /proc/$$/fd; echo $POSHIL_RUN"}}
 	out := &boundedBuffer{limit: dutLogLimit}
-	proc, err := startProcess(p, map[string]string{"{workdir}": dir}, nil, bench.LookupProgram, out, false)
+	proc, err := startProcess(p, map[string]string{"{workdir}": dir}, nil, nil, bench.LookupProgram, out, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,7 +110,7 @@ func registerBuiltins(g *Generator) {
 		g.SetField(step, key, map[string]any{"description": doc})
 	}
 	settle := Duration()
-	settle["pattern"] = strings.Replace(settle["pattern"].(string), "^[-+]?", "^+?", 1)
+	settle["pattern"] = strings.Replace(settle["pattern"].(string), "^[-+]?", "^[+]?", 1)
 	settle["description"] = fmt.Sprintf("how long to keep listening after the final result (and after a late host response or a fault's timed clear) before judging; never and one RESULT per sale hold through it. At least %v, default %v, shorter than the timeout", scenario.MinSettle, scenario.DefaultSettle)
 	g.SetField(reflect.TypeFor[scenario.Expect](), "settle", settle)
 	sc := reflect.TypeFor[scenario.Scenario]()
@@ -144,7 +144,10 @@ func registerBuiltins(g *Generator) {
 func amount() map[string]any {
 	return map[string]any{
 		"anyOf": []any{
-			map[string]any{"type": "number", "exclusiveMinimum": 0, "multipleOf": 0.01},
+			// No multipleOf 0.01: in binary floating point 19.99 is not a
+			// multiple of 0.01, and validators other than poshil's would
+			// reject it. Two decimals at most are checked on load.
+			map[string]any{"type": "number", "exclusiveMinimum": 0},
 			map[string]any{"type": "string", "pattern": `^[0-9]+(\.[0-9]{1,2})?$`},
 		},
 		"description": "an amount in major units with up to two decimals, e.g. 12.50",

@@ -161,6 +161,12 @@ sale() {
 	result "OK AUTH $(printf '%06d' $(((RANDOM * 32768 + RANDOM) % 1000000)))$refText"
 }
 
+# Sourced (docs/examples/oneshot does), shellterm only lends its card
+# functions; run, it is the terminal.
+if [[ ${BASH_SOURCE[0]} != "$0" ]]; then
+	return 0
+fi
+
 say "SHELLTERM 1.0 READY"
 while IFS= read -r line; do
 	read -r -a words <<<"$line"

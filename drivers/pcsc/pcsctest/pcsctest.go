@@ -58,8 +58,9 @@ type Bench struct {
 	slot   *vpcd.Reservation
 }
 
-// Setup opens a client (see Client for when it skips) and reserves the
-// test slot until t ends, waiting for other tests under ctx.
+// Setup opens a client (see Client for when it skips), reserves the test
+// slot until t ends (waiting for other tests under ctx) and waits until
+// pcscd reports the reader empty.
 func Setup(ctx context.Context, t testing.TB) *Bench {
 	t.Helper()
 	c := Client(t)
@@ -68,7 +69,14 @@ func Setup(ctx context.Context, t testing.TB) *Bench {
 		t.Fatalf("reserve vpcd slot %d: %v", Slot, err)
 	}
 	t.Cleanup(res.Release)
-	return &Bench{Client: c, Reader: c.Reader(Reader), slot: res}
+	b := &Bench{Client: c, Reader: c.Reader(Reader), slot: res}
+	// pcscd polls vpcd: a card inserted before it has seen the previous
+	// test's card leave can go unseen. Start from an empty reader, as the
+	// runner does before every scenario.
+	if err := b.Reader.WaitAbsent(ctx); err != nil {
+		t.Fatalf("reader %s not empty: %v", Reader, err)
+	}
+	return b
 }
 
 // Insert puts card into the test slot and waits until the reader sees it
