@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -26,6 +27,15 @@ func TestValidateBadValues(t *testing.T) {
 		}
 		return strings.Replace(string(emulated), old, new, 1)
 	}
+	// lineOf is the line of the shipped bench where text stands, so the
+	// expected places follow the file as it grows.
+	lineOf := func(text string) int {
+		i := strings.Index(string(emulated), text)
+		if i < 0 {
+			t.Fatalf("the shipped bench has no %q", text)
+		}
+		return strings.Count(string(emulated[:i]), "\n") + 1
+	}
 	const head = "name: a\ncard: visa-credit\n"
 	tests := []struct {
 		name, file, body string
@@ -46,9 +56,9 @@ func TestValidateBadValues(t *testing.T) {
 		{name: "YAML syntax at its line", file: "s.yaml", body: head + "steps:\n  - sale: 1\nexpect:\n  outcome: APPROVED\n  never: [DECLINED\n", want: ":7:3: YAML syntax"},
 		{name: "expect.host without an emulated host", file: "s.yaml", args: []string{"--bench", "real.yaml"}, body: head + "steps: [{sale: 1}]\nexpect:\n  outcome: APPROVED\n  host: {requests: 1}\n", want: ":6:3: expect.host needs a bench with an emulated host"},
 		{name: "unknown card", file: "s.yaml", body: "name: a\ncard: no-such-card\nsteps: [{sale: 1}]\nexpect: {outcome: APPROVED}\n", want: ":2:7: "},
-		{name: "boot_timeout -1s", file: "b.yaml", body: bench("boot_timeout: 10s", "boot_timeout: -1s"), want: ":37:17: dut.boot_timeout -1s"},
-		{name: "nominal -3 V", file: "b.yaml", body: bench("nominal: 4.2V", "nominal: -3V"), want: ":34:12: power.nominal -3V"},
-		{name: "nominal 1000 V", file: "b.yaml", body: bench("nominal: 4.2V", "nominal: 1000V"), want: ":34:12: power.nominal 1000V"},
+		{name: "boot_timeout -1s", file: "b.yaml", body: bench("boot_timeout: 10s", "boot_timeout: -1s"), want: fmt.Sprintf(":%d:17: dut.boot_timeout -1s", lineOf("boot_timeout: 10s"))},
+		{name: "nominal -3 V", file: "b.yaml", body: bench("nominal: 4.2V", "nominal: -3V"), want: fmt.Sprintf(":%d:12: power.nominal -3V", lineOf("nominal: 4.2V"))},
+		{name: "nominal 1000 V", file: "b.yaml", body: bench("nominal: 4.2V", "nominal: 1000V"), want: fmt.Sprintf(":%d:12: power.nominal 1000V", lineOf("nominal: 4.2V"))},
 		{name: "bench error at its key", file: "b.yaml", body: bench("reader: Virtual PCD 00 00", "reader: \"\""), want: ":9:11: card.reader"},
 	}
 	dir := t.TempDir()

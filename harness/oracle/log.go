@@ -130,7 +130,7 @@ func (l Log) Sales() []Sale {
 	sales := []Sale{{N: 0}}
 	for _, e := range l.ordered() {
 		switch {
-		case e.Dir == ToDUT && e.Msg.Kind == ecr.Sale:
+		case e.Dir == ToDUT && ecr.StartsTransaction(e.Msg):
 			sales = append(sales, Sale{N: len(sales), Request: e})
 		case e.Dir == FromDUT && e.Msg.Kind == ecr.Result:
 			i := len(sales) - 1
@@ -173,7 +173,7 @@ func isReport(e Entry) bool {
 }
 
 // quotedFields are the fields a quote shows: never card data.
-var quotedFields = []string{"code", "unmapped", "tries", "ref", "stan", "auth", "entry", "last"}
+var quotedFields = []string{"code", "unmapped", "tries", "ref", "stan", "auth", "entry", "last", "type"}
 
 // quoteEntry renders a report for a verdict: its kind, the fields that say what
 // it was (no PAN or track data) and when it came, counted from start.

@@ -42,6 +42,11 @@ const (
 	SystemError        Code = "SYSTEM_ERROR"
 	NotSupported       Code = "NOT_SUPPORTED"
 	PrinterError       Code = "PRINTER_ERROR"
+
+	// Bank refusals the issuer gives for the account, not the card's data.
+	RestrictedCard Code = "RESTRICTED_CARD" // 62: restricted or frozen account
+	NotPermitted   Code = "NOT_PERMITTED"   // 57, 58: transaction not permitted to the cardholder or terminal
+	CallIssuer     Code = "CALL_ISSUER"     // 01, 02: refer to the card issuer (a call for authorisation)
 )
 
 // All lists every canonical code, for validation and documentation.
@@ -51,6 +56,7 @@ var All = []Code{
 	Timeout, Cancelled, LowPower, PowerFailRecovered, CommsError,
 	HostUnreachable, HostTimeout, InsufficientFunds, ExceedsLimit, InvalidCard,
 	SuspectedFraud, IssuerUnavailable, SystemError, NotSupported, PrinterError,
+	RestrictedCard, NotPermitted, CallIssuer,
 }
 
 // Valid reports whether c is a canonical code.
@@ -70,8 +76,14 @@ func FromHostResponse(rc string) Code {
 		return PINTriesExceeded
 	case "54":
 		return ExpiredCard
-	case "61":
+	case "61", "65":
 		return ExceedsLimit
+	case "62":
+		return RestrictedCard
+	case "57", "58":
+		return NotPermitted
+	case "01", "02":
+		return CallIssuer
 	case "14":
 		return InvalidCard
 	case "59":

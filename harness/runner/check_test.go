@@ -232,9 +232,11 @@ expect:
 				if again {
 					f.say(0, result(m, "DECLINED"))
 				}
+				f.say(0, ecr.Message{Kind: ecr.Ready})
 				return
 			}
 			f.say(0, result(m, "APPROVED"))
+			f.say(0, ecr.Message{Kind: ecr.Ready})
 		case ecr.Last:
 			f.say(0, ecr.Message{Kind: ecr.Result}.With("code", "APPROVED").With("ref", "P2").With("last", "1"))
 		}

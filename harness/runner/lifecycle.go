@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"syscall"
 
 	"github.com/poshil/poshil/harness/verdict"
 )
@@ -62,6 +63,8 @@ type LifecycleHooks struct {
 	Started func(Process) error
 	// Cut runs just before a power cut kills the DUT.
 	Cut func()
+	// Crashed runs just before a crash signal kills the DUT.
+	Crashed func(sig syscall.Signal)
 }
 
 // Lifecycle is the bench's state machine for one scenario: off, booting,

@@ -68,6 +68,7 @@ type run struct {
 	cursor     int       // next message a step looks at
 	firstAt    time.Time // when the first step acted
 	seq        int
+	txns       txnMarks // where the last transaction started, the last sale's ref
 	// safeErr is what kept the safe state from being reached cleanly (a
 	// fault whose Clear did not finish, a fault that panicked): the
 	// scenario's verdict becomes BENCH_ERROR, whatever the DUT said.
@@ -355,6 +356,7 @@ func (ru *run) lifecycleHooks() LifecycleHooks {
 			ru.sess.setDUTDone(nil) // an intended death: waits go on until the reboot
 			ru.rec.add("power", "DUT killed (power cut)")
 		},
+		Crashed: ru.crashed,
 	}
 	launcher := ru.rig.parts.DUT
 	if launcher == nil {

@@ -11,7 +11,6 @@ import (
 	"github.com/poshil/poshil/fixtures/magstripe"
 	"github.com/poshil/poshil/harness/scenario"
 	"github.com/poshil/poshil/harness/verdict"
-	"github.com/poshil/poshil/harness/yamldoc"
 )
 
 // defaultDisplayWait bounds a display step that names no limit.
@@ -21,16 +20,7 @@ const defaultDisplayWait = 10 * time.Second
 func (ru *run) step(ctx context.Context, st *scenario.Step) error {
 	switch {
 	case st.Sale != nil:
-		cur := st.Sale.Currency
-		if cur == "" {
-			cur = "978"
-		}
-		ru.beginSale(ctx)
-		return ru.sess.sendStep(ctx, ecr.Message{Kind: ecr.Sale, Fields: []ecr.Field{
-			{Key: "amount", Value: strconv.FormatInt(int64(st.Sale.Amount), 10)},
-			{Key: "currency", Value: cur},
-			{Key: "ref", Value: ru.nextRef()},
-		}}, yamldoc.Pos{Line: st.Line, Col: st.Col})
+		return ru.sendTxn(ctx, st, ecr.Sale, amountFields(st.Sale.Amount, st.Sale.Currency)...)
 	case st.Insert != nil:
 		return ru.insert(ctx)
 	case st.Remove != nil:
@@ -74,6 +64,9 @@ func (ru *run) step(ctx context.Context, st *scenario.Step) error {
 		return ru.swipe(ctx)
 	case st.Reprint != nil:
 		return ru.reprint(ctx)
+	}
+	if ok, err := ru.txnStep(ctx, st); ok {
+		return err
 	}
 	return fmt.Errorf("empty step")
 }

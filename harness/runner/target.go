@@ -164,6 +164,11 @@ func (d dutSide) Kill(ctx context.Context) error {
 // Start asks for "DUT on" and waits for READY. Refused in the safe state
 // (a power cut cleared on abort must not boot the DUT just to stop it).
 func (d dutSide) Start(ctx context.Context) error {
+	return d.boot(ctx, "power", "DUT restarting (power restored)")
+}
+
+// boot asks for "DUT on", records why under source, and waits for READY.
+func (d dutSide) boot(ctx context.Context, source, why string) error {
 	from := len(d.ru.sess.all()) // its own cursor: the steps keep theirs
 	started, err := d.ru.lc.PowerOn(ctx)
 	switch {
@@ -173,7 +178,7 @@ func (d dutSide) Start(ctx context.Context) error {
 	case err != nil || !started:
 		return err
 	}
-	d.ru.rec.add("power", "DUT restarting (power restored)")
+	d.ru.rec.add(source, why)
 	if err := d.ru.waitReadyFrom(ctx, &from); err != nil {
 		return err
 	}

@@ -67,10 +67,6 @@ func join(errs ...error) error {
 
 // checkExpect bounds the values of a scenario's expect block at n.
 func checkExpect(e *Expect, n *yaml.Node) error {
-	var netErr error
-	if h := e.Host; h != nil && h.Net != nil && *h.Net < 0 {
-		netErr = yamldoc.At(yamldoc.Find(n, "host", "net"), "host.net %d: sales only debit the card, so the net debit cannot be below zero", *h.Net)
-	}
 	var fieldErrs []error
 	for k := range e.Fields {
 		if k == "" {
@@ -81,7 +77,6 @@ func checkExpect(e *Expect, n *yaml.Node) error {
 		positive(yamldoc.Find(n, "within"), "within", e.Within),
 		triesLeft(yamldoc.Find(n, "tries_left"), e.TriesLeft),
 		notNegative(yamldoc.Find(n, "max_retransmits"), "max_retransmits", e.MaxRetransmits),
-		netErr,
 	}, fieldErrs...)...)
 }
 

@@ -56,7 +56,6 @@ func TestValuesThatCanNeverPass(t *testing.T) {
 		{"max_retransmits negative", head + "steps: [{sale: 1}]\nexpect:\n  outcome: APPROVED\n  max_retransmits: -1\n", "f.yaml:6:20: max_retransmits -1"},
 		{"host requests negative", head + "steps: [{sale: 1}]\nexpect:\n  outcome: APPROVED\n  host: {requests: -1}\n", "f.yaml:6:20: requests -1"},
 		{"host reversals negative", head + "steps: [{sale: 1}]\nexpect:\n  outcome: APPROVED\n  host: {reversals: -2}\n", "f.yaml:6:21: reversals -2"},
-		{"host net negative", head + "steps: [{sale: 1}]\nexpect:\n  outcome: APPROVED\n  host: {net: -100}\n", "f.yaml:6:15: host.net -100"},
 		{"host within negative", head + "steps: [{sale: 1}]\nexpect:\n  outcome: APPROVED\n  host: {within: -1s}\n", "f.yaml:6:18: within -1s"},
 		{"host within over the timeout", head + "timeout: 3s\nsteps: [{sale: 1}]\nexpect:\n  outcome: APPROVED\n  host: {within: 4s}\n", "f.yaml:7:18: expect.host.within 4s is longer"},
 		{"remove false", head + "steps:\n  - remove: false\nexpect: {outcome: APPROVED}\n", "f.yaml:4:13: remove: want true"},

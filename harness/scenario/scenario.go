@@ -111,7 +111,8 @@ type HostExpect struct {
 	// Reversals is the number of reversals (0400) the host received.
 	Reversals *int `yaml:"reversals"`
 	// Net is the card's net debit on the host's ledger in minor units
-	// after the scenario (0: every debit was reversed).
+	// after the scenario (0: every debit was reversed or voided; below
+	// zero: refunds credited the card more than sales debited it).
 	Net *int64 `yaml:"net"`
 	// Within bounds the wait for expected reversals after the result
 	// (default 5s): a terminal may reverse after reporting.
@@ -321,7 +322,7 @@ func (s *Scenario) Check(n *yaml.Node) error {
 			add(yamldoc.FindOr(yamldoc.Item(yamldoc.Find(n, "matrix"), i), "outcome"), "matrix outcome %s is also listed under expect.never", v.Outcome)
 		}
 	}
-	errs = append(errs, s.checkTiming(n))
+	errs = append(errs, s.checkTiming(n), checkTransactions(s.Steps, steps))
 	return join(errs...)
 }
 

@@ -46,6 +46,15 @@ type Step struct {
 	// Reprint asks the terminal for a copy of its last receipt
 	// (`reprint: true`) and waits for the printer to print it.
 	Reprint *bool `yaml:"reprint"`
+	// Refund starts a refund through the ECR: `refund: 12.50`; the card is
+	// then presented as for a sale.
+	Refund *Sale `yaml:"refund"`
+	// Void voids the scenario's last sale (the operator typed the wrong
+	// amount): `void: true`.
+	Void *bool `yaml:"void"`
+	// Transaction starts a transaction of a named type, e.g. one the
+	// terminal does not support: `transaction: {type: preauth, amount: 12.50}`.
+	Transaction *Transaction `yaml:"transaction"`
 
 	// Line and Col locate the step in its file, for messages.
 	Line, Col int `yaml:"-"`
@@ -83,6 +92,9 @@ func (s *Step) UnmarshalYAML(n *yaml.Node) error {
 	if s.Reprint != nil && !*s.Reprint {
 		return yamldoc.At(n.Content[1], "reprint: want true (the step asks for a copy of the last receipt)")
 	}
+	if s.Void != nil && !*s.Void {
+		return yamldoc.At(n.Content[1], "void: want true (the step voids the last sale)")
+	}
 	if s.Wait != nil && *s.Wait <= 0 {
 		return yamldoc.At(n.Content[1], "wait %v: want a duration above zero", *s.Wait)
 	}
@@ -90,7 +102,8 @@ func (s *Step) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // actions are the step keys, for messages.
-var actions = []string{"sale", "insert", "remove", "swipe", "display", "pin", "key", "expect", "last", "inject", "clear", "wait", "reprint"}
+var actions = []string{"sale", "insert", "remove", "swipe", "display", "pin", "key", "expect", "last", "inject", "clear", "wait", "reprint",
+	"refund", "void", "transaction"}
 
 // Name is the step's action, for logs.
 func (s *Step) Name() string {
@@ -121,6 +134,12 @@ func (s *Step) Name() string {
 		return "wait " + s.Wait.String()
 	case s.Reprint != nil:
 		return "reprint the last receipt"
+	case s.Refund != nil:
+		return "refund " + s.Refund.Amount.String()
+	case s.Void != nil:
+		return "void the last sale"
+	case s.Transaction != nil:
+		return "transaction " + s.Transaction.Type
 	}
 	return "empty step"
 }
