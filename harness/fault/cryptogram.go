@@ -18,6 +18,8 @@ func init() {
 		func() Fault { return &CardCloned{} })
 	Register("host_bad_arpc", "the issuer's ARPC (91 in field 55) is wrong: the card answers AAC to the second GENERATE AC, the terminal must decline and reverse",
 		func() Fault { return &HostBadARPC{} })
+	Register("host_issuer_script", "the issuer sends a PIN UNBLOCK issuer script (72) with its approvals: {bad_mac: true} makes its MAC wrong, so the card refuses it (6988) and the terminal reports the script failed (9F5B 11...)",
+		func() Fault { return &HostIssuerScript{} })
 }
 
 // CardCloned makes the card in play, and cards inserted while it is
@@ -90,3 +92,29 @@ func (f *HostBadARPC) Inject(ctx context.Context, t Target) error {
 
 // Clear implements Fault.
 func (f *HostBadARPC) Clear(ctx context.Context, t Target) error { return f.undo.run() }
+
+// HostIssuerScript makes the emulated issuer send an issuer script with
+// every response whose ARQC verified: template 72 with script ID 00000001
+// and PIN UNBLOCK (84 24 00 00 08 + MAC). The terminal must send it to
+// the card after the final GENERATE AC and report the results (9F5B):
+// 2000000001 when the card accepts it; with BadMAC the card answers 6988
+// and the result is 1100000001.
+//
+//   - host_issuer_script: {bad_mac: true}
+type HostIssuerScript struct {
+	// BadMAC flips a bit of the script command's secure messaging MAC.
+	BadMAC bool `yaml:"bad_mac"`
+
+	undo undoList
+}
+
+// Needs implements Needer.
+func (f *HostIssuerScript) Needs() []Part { return []Part{PartHost} }
+
+// Inject implements Fault.
+func (f *HostIssuerScript) Inject(ctx context.Context, t Target) error {
+	return setHost(t, &f.undo, acquirer.Behaviour{Script: acquirer.ScriptPINUnblock, ScriptBadMAC: f.BadMAC})
+}
+
+// Clear implements Fault.
+func (f *HostIssuerScript) Clear(ctx context.Context, t Target) error { return f.undo.run() }

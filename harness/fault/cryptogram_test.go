@@ -81,3 +81,31 @@ func TestHostBadARPC(t *testing.T) {
 		t.Fatalf("host_bad_arpc decodes to %T", f)
 	}
 }
+
+func TestHostIssuerScript(t *testing.T) {
+	for _, tc := range []struct {
+		src  string
+		want acquirer.Behaviour
+	}{
+		{"host_issuer_script: {}", acquirer.Behaviour{Script: acquirer.ScriptPINUnblock}},
+		{"host_issuer_script: {bad_mac: true}", acquirer.Behaviour{Script: acquirer.ScriptPINUnblock, ScriptBadMAC: true}},
+	} {
+		f := proxySpecs(t, "faults:\n  - "+tc.src+"\n")[0].Fault
+		h := newHost(t)
+		tg := &proxyTarget{host: h}
+		if err := f.Inject(t.Context(), tg); err != nil {
+			t.Fatal(err)
+		}
+		if got := h.Behaviour(); got != tc.want {
+			t.Fatalf("%s: host behaviour %+v, want %+v", tc.src, got, tc.want)
+		}
+		for range 2 {
+			if err := f.Clear(t.Context(), tg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := h.Behaviour(); got != (acquirer.Behaviour{}) {
+			t.Fatalf("%s: after clear %+v", tc.src, got)
+		}
+	}
+}
