@@ -18,7 +18,7 @@ func init() {
 		func() Fault { return &CardCloned{} })
 	Register("host_bad_arpc", "the issuer's ARPC (91 in field 55) is wrong: the card answers AAC to the second GENERATE AC, the terminal must decline and reverse",
 		func() Fault { return &HostBadARPC{} })
-	Register("host_issuer_script", "the issuer sends a PIN UNBLOCK issuer script (72) with its approvals: {bad_mac: true} makes its MAC wrong, so the card refuses it (6988) and the terminal reports the script failed (9F5B 11...)",
+	Register("host_issuer_script", "the issuer sends a PIN UNBLOCK issuer script (72; 71 with {before: true}) with its approvals: {bad_mac: true} makes its MAC wrong, so the card refuses it (6988) and the terminal reports the script failed (9F5B 11...)",
 		func() Fault { return &HostIssuerScript{} })
 }
 
@@ -104,6 +104,9 @@ func (f *HostBadARPC) Clear(ctx context.Context, t Target) error { return f.undo
 type HostIssuerScript struct {
 	// BadMAC flips a bit of the script command's secure messaging MAC.
 	BadMAC bool `yaml:"bad_mac"`
+	// Before sends the script in template 71, processed before the final
+	// GENERATE AC (default 72, after it).
+	Before bool `yaml:"before"`
 
 	undo undoList
 }
@@ -113,7 +116,7 @@ func (f *HostIssuerScript) Needs() []Part { return []Part{PartHost} }
 
 // Inject implements Fault.
 func (f *HostIssuerScript) Inject(ctx context.Context, t Target) error {
-	return setHost(t, &f.undo, acquirer.Behaviour{Script: acquirer.ScriptPINUnblock, ScriptBadMAC: f.BadMAC})
+	return setHost(t, &f.undo, acquirer.Behaviour{Script: acquirer.ScriptPINUnblock, ScriptBadMAC: f.BadMAC, ScriptBefore: f.Before})
 }
 
 // Clear implements Fault.

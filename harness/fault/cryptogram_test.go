@@ -89,6 +89,7 @@ func TestHostIssuerScript(t *testing.T) {
 	}{
 		{"host_issuer_script: {}", acquirer.Behaviour{Script: acquirer.ScriptPINUnblock}},
 		{"host_issuer_script: {bad_mac: true}", acquirer.Behaviour{Script: acquirer.ScriptPINUnblock, ScriptBadMAC: true}},
+		{"host_issuer_script: {before: true}", acquirer.Behaviour{Script: acquirer.ScriptPINUnblock, ScriptBefore: true}},
 	} {
 		f := proxySpecs(t, "faults:\n  - "+tc.src+"\n")[0].Fault
 		h := newHost(t)
