@@ -30,6 +30,7 @@ import (
 	"github.com/poshil/poshil/drivers/serial"
 	"github.com/poshil/poshil/drivers/vpcd"
 	"github.com/poshil/poshil/fixtures/acquirer"
+	"github.com/poshil/poshil/fixtures/cards"
 	"github.com/poshil/poshil/fixtures/magstripe"
 	"github.com/poshil/poshil/harness/bench"
 	"github.com/poshil/poshil/harness/fault"
@@ -166,7 +167,7 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 	}
 	hostAddr := b.Host.Address
 	if h := b.Host.Emulated; h != nil {
-		r.acq, err = acquirer.NewServer(acquirer.Config{Default: h.Default, Rules: h.Rules})
+		r.acq, err = acquirer.NewServer(acquirer.Config{Default: h.Default, Rules: h.Rules, Issuers: cards.IssuerKeys()})
 		if err != nil {
 			return nil, verdict.Bench("host", err)
 		}
