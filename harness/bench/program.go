@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // ErrNoProgram is a DUT program that cannot be found or run.
@@ -44,4 +45,31 @@ func LookupProgram(name string) (string, error) {
 		return "", fmt.Errorf("%w: %q is not beside poshil, in $POSHIL_BIN or on $PATH (run make build)", ErrNoProgram, name)
 	}
 	return p, nil
+}
+
+// builtins are DUT programs the running binary carries as subcommands
+// (poshil refterm), registered by the binary that has them.
+var builtins sync.Map // name -> struct{}
+
+// RegisterBuiltin says the running binary runs the program name as its
+// subcommand of that name ("poshil refterm ..."), so a bench naming it
+// works where no such program is installed (go install gives one binary).
+func RegisterBuiltin(name string) { builtins.Store(name, struct{}{}) }
+
+// ResolveCommand turns a bench's argv into the one to start: argv[0]
+// found by lookup (a path, beside poshil, $POSHIL_BIN, $PATH), else, for
+// a builtin, the running binary with the builtin's name as its first
+// argument. Not found is ErrNoProgram.
+func ResolveCommand(argv []string, lookup func(string) (string, error)) (path string, args []string, err error) {
+	path, err = lookup(argv[0])
+	if err == nil {
+		return path, argv[1:], nil
+	}
+	if _, ok := builtins.Load(argv[0]); ok && !strings.ContainsRune(argv[0], '/') {
+		exe, xerr := os.Executable()
+		if xerr == nil {
+			return exe, argv, nil
+		}
+	}
+	return "", nil, err
 }

@@ -19,7 +19,7 @@ func CheckProgram(b *bench.Bench, lookup func(string) (string, error)) error {
 	if p == nil || len(p.Command) == 0 || strings.Contains(p.Command[0], "{") {
 		return nil
 	}
-	if _, err := lookup(p.Command[0]); err != nil {
+	if _, _, err := bench.ResolveCommand(p.Command, lookup); err != nil {
 		return &yamldoc.Error{Pos: p.ProgramAt, Msg: fmt.Sprintf("dut.process.command: %v", err), Err: bench.ErrNoProgram}
 	}
 	return nil

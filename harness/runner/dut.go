@@ -70,11 +70,11 @@ func startProcess(p *bench.Process, vars map[string]string, extraArgs, extraEnv 
 		argv = append(argv, expand(a, vars))
 	}
 	argv = append(argv, extraArgs...)
-	path, err := lookup(argv[0])
+	path, args, err := bench.ResolveCommand(argv, lookup)
 	if err != nil {
 		return nil, verdict.Bench("dut", err)
 	}
-	cmd := exec.Command(path, argv[1:]...)
+	cmd := exec.Command(path, args...)
 	// The DUT runs in poshil's folder, so relative paths in a bench file
 	// mean what they say; its scratch files go to {workdir}.
 	// Pdeathsig kills the DUT with poshil (even by SIGKILL); the marker
