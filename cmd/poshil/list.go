@@ -8,14 +8,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/poshil/poshil/harness/report"
 	"github.com/poshil/poshil/harness/scenario"
+	"github.com/poshil/poshil/harness/shard"
 	"github.com/poshil/poshil/harness/verdict"
 )
 
 func init() { register(newListCmd) }
 
 func newListCmd(a *app) *cobra.Command {
-	var filter, inv string
+	var filter, inv, shardSpec, durations string
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "list [flags] [SCENARIO|DIR...]",
@@ -27,12 +29,14 @@ labels and the reference-terminal mutants that prove them. No bench needed.`,
 	}
 	c.Flags().StringVarP(&filter, "label-filter", "l", "", "only scenarios whose labels match (Ginkgo syntax)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON array: name, file, labels, mutants")
+	c.Flags().StringVar(&shardSpec, "shard", "", "list shard k of n (k/n), as poshil run --shard would run it")
+	c.Flags().StringVar(&durations, "durations", "", "a record.json whose durations balance --shard")
 	c.Flags().StringVar(&inv, "inventory", "", "say which bench of this inventory (- for the embedded one) each scenario goes to, and which cannot run")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		if inv != "" {
 			return a.exit(cmdListInventory(args, filter, inv, a.stdout, a.stderr))
 		}
-		return a.exit(cmdList(args, filter, asJSON, a.stdout, a.stderr))
+		return a.exit(cmdList(args, listOpts{filter: filter, shard: shardSpec, durations: durations, json: asJSON}, a.stdout, a.stderr))
 	}
 	return c
 }
@@ -47,7 +51,14 @@ type listed struct {
 
 // cmdList prints the scenarios a run would pick, with their labels and the
 // mutants that prove them, without a bench.
-func cmdList(paths []string, filter string, asJSON bool, stdout, stderr io.Writer) int {
+// listOpts are poshil list's options.
+type listOpts struct {
+	filter, shard, durations string
+	json                     bool
+}
+
+func cmdList(paths []string, o listOpts, stdout, stderr io.Writer) int {
+	filter, asJSON := o.filter, o.json
 	if len(paths) == 0 {
 		paths = []string{"scenarios"}
 	}
@@ -59,6 +70,23 @@ func cmdList(paths []string, filter string, asJSON bool, stdout, stderr io.Write
 	if scs, err = scenario.Filter(scs, filter); err != nil {
 		fmt.Fprintln(stderr, err)
 		return verdict.ExitInvalid
+	}
+	if o.shard != "" {
+		sp, err := shard.Parse(o.shard)
+		if err != nil {
+			fmt.Fprintln(stderr, "poshil list: --shard:", err)
+			return verdict.ExitInvalid
+		}
+		var rec *report.Record
+		if o.durations != "" {
+			r, err := report.ReadFile(o.durations)
+			if err != nil {
+				fmt.Fprintln(stderr, "poshil list: --durations:", err)
+				return verdict.ExitInvalid
+			}
+			rec = &r
+		}
+		scs = shardOf(scs, sp, rec)
 	}
 	if asJSON {
 		out := []listed{}

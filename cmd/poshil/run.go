@@ -19,6 +19,7 @@ import (
 	"github.com/poshil/poshil/harness/report"
 	"github.com/poshil/poshil/harness/runner"
 	"github.com/poshil/poshil/harness/scenario"
+	"github.com/poshil/poshil/harness/shard"
 	"github.com/poshil/poshil/harness/verdict"
 )
 
@@ -27,7 +28,7 @@ func init() { register(newRunCmd) }
 // runFlags are poshil run's options.
 type runFlags struct {
 	bench, filter, out, rerunFailed string
-	inventory                       string
+	inventory, shard, durations     string
 	mutants                         []string
 	verbose, untilFail              bool
 	repeat                          int
@@ -65,6 +66,9 @@ Exit codes: 0 all passed, 1 a firmware FAIL, 2 a BENCH_ERROR, 3 INVALID input.`,
 	fl.BoolVar(&f.untilFail, "until-fail", false, "stop at the first scenario that does not PASS (with --repeat: at most N rounds; alone: 100)")
 	fl.DurationVar(&f.wait, "wait", 0, "wait this long (>= 0) for a bench another run holds (default: BENCH_ERROR at once)")
 	fl.StringVar(&f.rerunFailed, "rerun-failed", "", "run again the scenarios that did not PASS in this record.json")
+	fl.StringVar(&f.shard, "shard", "", "run shard k of n (k/n, e.g. 2/3): every scenario runs in exactly one shard, balanced by the durations of --durations")
+	fl.StringVar(&f.durations, "durations", "", "a record.json whose durations balance --shard (default: the last run's in --out)")
+	_ = c.MarkFlagFilename("durations", "json")
 	fl.StringVar(&f.inventory, "inventory", "", "run on the benches of this inventory file (- for the embedded one), each scenario on a bench that can run it")
 	_ = c.MarkFlagFilename("bench", "yaml", "yml")
 	_ = c.MarkFlagDirname("out")
@@ -150,6 +154,29 @@ func cmdRun(ctx context.Context, f runFlags, paths []string, stdout, stderr io.W
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return verdict.ExitInvalid
+	}
+	if f.shard != "" {
+		sp, err := shard.Parse(f.shard)
+		if err != nil {
+			fmt.Fprintln(stderr, "poshil run: --shard:", err)
+			return verdict.ExitInvalid
+		}
+		durs := prev
+		if f.durations != "" {
+			rec, err := report.ReadFile(f.durations)
+			if err != nil {
+				fmt.Fprintln(stderr, "poshil run: --durations:", err)
+				return verdict.ExitInvalid
+			}
+			durs = &rec
+		}
+		scs = shardOf(scs, sp, durs)
+		run.Shard = sp.String()
+		fmt.Fprintf(stderr, "poshil: shard %s: %d scenario(s)\n", sp, len(scs))
+		if len(scs) == 0 {
+			writeReports(f.out, run, results, stderr)
+			return verdict.ExitCode(results)
+		}
 	}
 	if len(scs) == 0 {
 		if loadErr == nil {
@@ -326,4 +353,24 @@ func failedIn(path string) (files []string, names map[string]bool, err error) {
 		}
 	}
 	return files, names, nil
+}
+
+// shardOf is shard sp of scs, balanced by the durations in rec (if any).
+func shardOf(scs []*scenario.Scenario, sp shard.Spec, rec *report.Record) []*scenario.Scenario {
+	durs := map[string]time.Duration{}
+	if rec != nil {
+		for _, r := range rec.Results {
+			durs[r.File+"\x00"+r.Scenario] = r.Duration
+		}
+	}
+	items := make([]shard.Item, len(scs))
+	for i, sc := range scs {
+		key := sc.File + "\x00" + sc.Name
+		items[i] = shard.Item{Key: key, Dur: durs[key]}
+	}
+	var out []*scenario.Scenario
+	for _, i := range shard.Select(items, sp) {
+		out = append(out, scs[i])
+	}
+	return out
 }

@@ -61,6 +61,8 @@ type Run struct {
 	// Mutants are the reference terminal's deliberate bugs the run
 	// started it with (--mutant), if any.
 	Mutants []string `json:"mutants,omitempty"`
+	// Shard is this run's --shard k/n, if any.
+	Shard string `json:"shard,omitempty"`
 	// Shards are the runs a merged record was made from.
 	Shards []Run `json:"shards,omitempty"`
 }
