@@ -46,10 +46,13 @@ lint:
 	$(GO) vet ./...
 
 ## bench: benchmarks (APDU round trip through pcscd and vpcd, codecs; card insertion
-## and removal event latency, poshil's IFD driver beside stock vpcd)
+## and removal event latency, poshil's IFD driver beside stock vpcd): one table, and
+## $(OUT)/bench.txt (raw) and $(OUT)/bench.json
 bench: deps
-	$(GO) test -p 1 -run '^$$' -bench . -benchtime 2000x $$($(GO) list ./... | grep -v '/drivers/ifd$$')
-	$(GO) test -run '^$$' -bench Presence -benchtime 30x ./drivers/ifd
+	@mkdir -p $(OUT)
+	@{ $(GO) test -p 1 -run '^$$' -bench . -benchtime 2000x $$($(GO) list ./... | grep -v '/drivers/ifd$$') && \
+	   $(GO) test -run '^$$' -bench Presence -benchtime 30x ./drivers/ifd; } > $(OUT)/bench.txt 2>&1 || { cat $(OUT)/bench.txt; exit 1; }
+	@$(GO) run ./ci/benchtable -json $(OUT)/bench.json $(OUT)/bench.txt
 
 ## fuzz: each fuzz target for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
