@@ -38,6 +38,7 @@ usage:
   poshil report html -o OUT.html RECORD.json       the HTML report of a record
   poshil report pcap -o DIR RECORD.json            pcapng traces of a record
   poshil schema scenario|bench                     JSON Schema for editors
+  poshil pki [--seed S] [--root DIR]               write the test CA public key files
 
 exit codes: 0 pass, 1 firmware fail, 2 bench error, 3 invalid input,
 130 on a second Ctrl-C (the first returns the bench to its safe state)
@@ -69,6 +70,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdReport(args[1:], stdout, stderr)
 	case "schema":
 		return cmdSchema(args[1:], stdout, stderr)
+	case "pki":
+		return pkiCmd(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
