@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -19,7 +20,7 @@ import (
 // certificate past its date. A terminal must then set the TVR bit of the
 // method that failed and decline through its action codes.
 func init() {
-	Register("oda_signature", "chip: a byte of the card's ODA signature is wrong: {method: sda (93 in the records) | dda (9F4B of INTERNAL AUTHENTICATE) | cda (9F4B of GENERATE AC)}, default every one (SDA/DDA/CDA failed: DECLINED offline)",
+	Register("oda_signature", "chip: a byte of the card's ODA signature is wrong: {method: sda (93 in the records) | dda (9F4B of INTERNAL AUTHENTICATE) | cda (9F4B of GENERATE AC), nth: N (from 1; left out: every one)} (SDA/DDA/CDA failed: DECLINED offline)",
 		func() Fault { return &ODASignature{} })
 	Register("ca_index_unknown", "chip: the records name a CA public key index (8F) the terminal has no key for: {index: \"99\"} (ODA failed: DECLINED offline)",
 		func() Fault { return &CAIndexUnknown{} })
@@ -56,10 +57,17 @@ type ODASignature struct {
 	cardHooks
 	// Method is sda, dda or cda; empty: every signature.
 	Method string `yaml:"method"`
+	// Nth corrupts only the nth signature given from the injection (from
+	// 1; left out: every one), e.g. method cda, nth 2: the signature of
+	// the second GENERATE AC, after the host approved.
+	Nth int `yaml:"nth"`
 }
 
-// Check: method is empty, sda, dda or cda.
+// Check: method is empty, sda, dda or cda; nth is not negative.
 func (f *ODASignature) Check(n *yaml.Node) error {
+	if f.Nth < 0 {
+		return yamldoc.At(yamldoc.FindOr(n, "nth"), "oda_signature.nth: want 1 or more (left out: every signature), got %d", f.Nth)
+	}
 	switch strings.ToLower(f.Method) {
 	case "", "sda", "dda", "cda":
 		return nil
@@ -80,13 +88,22 @@ func (f *ODASignature) Inject(_ context.Context, t Target) error {
 	if m == "" || m == "cda" {
 		ins = append(ins, Commands["GENERATE_AC"])
 	}
+	var mu sync.Mutex
+	seen := 0
 	return f.rewriteAnswers(t, "oda_signature", ins, func(data []byte) []byte {
 		tag := "9F4B"
 		if data[0] == 0x70 {
 			tag = "93"
 		}
-		out, _, err := emvcard.ReplaceTag(data, tag, flipSignature)
-		if err != nil {
+		out, n, err := emvcard.ReplaceTag(data, tag, func(v []byte) []byte {
+			mu.Lock()
+			defer mu.Unlock()
+			if seen++; f.Nth == 0 || seen == f.Nth {
+				return flipSignature(v)
+			}
+			return v
+		})
+		if err != nil || n == 0 {
 			return data
 		}
 		return out

@@ -86,6 +86,26 @@ func TestODAFaults(t *testing.T) {
 			}
 		})
 	}
+	// nth: only the second GENERATE AC's signature (the TC) is wrong.
+	second := chipFault(t, "oda_signature: {method: cda, nth: 2}")
+	side := &cardSide{}
+	side.insert(chipCard(t, "mc-cda"))
+	if err := second.Inject(context.Background(), &cardTarget{side: side}); err != nil {
+		t.Fatal(err)
+	}
+	ref := chipCard(t, "mc-cda")
+	cdol2 := "80AE50001F 3030 000000001000 000000000000 0056 0000000000 0978 491231 00 11223344 00"
+	for i, c := range []string{chipMC, chipGPO, chipCDA, cdol2} {
+		got, sw := xchg(t, side.card, c)
+		want, _ := xchg(t, ref, c)
+		if sw != "9000" || (got == want) != (i < 3) {
+			t.Errorf("nth 2, command %d: SW %s, changed %v", i+1, sw, got != want)
+		}
+	}
+	if err := second.Clear(context.Background(), &cardTarget{side: side}); err != nil {
+		t.Fatal(err)
+	}
+
 	// A method's fault leaves the other signatures alone.
 	good := odaRead(t, "mc-cda", nil, "9F4B", chipMC, chipGPO, chipIntAuth)
 	if got := odaRead(t, "mc-cda", chipFault(t, "oda_signature: {method: cda}"), "9F4B", chipMC, chipGPO, chipIntAuth); diff(good, got) != 0 {
@@ -113,6 +133,7 @@ func TestODAFaults(t *testing.T) {
 func TestODAFaultsChecked(t *testing.T) {
 	for _, tc := range []struct{ src, want string }{
 		{"oda_signature: {method: xda}", "s.yaml:2:29: oda_signature.method: want sda, dda or cda"},
+		{"oda_signature: {nth: -1}", "oda_signature.nth: want 1 or more"},
 		{`ca_index_unknown: {index: "ZZ"}`, "ca_index_unknown.index: want 2 hex digits"},
 		{`issuer_cert_expired: {expiry: "1320"}`, "issuer_cert_expired.expiry: want MMYY"},
 		{`issuer_cert_expired: {expiry: "1248"}`, "not in the past"},
