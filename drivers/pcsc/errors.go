@@ -3,6 +3,7 @@ package pcsc
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ebfe/scard"
 )
@@ -76,13 +77,24 @@ func toError(name string, err error, seen bool) error {
 	if m == nil || !errors.Is(m, ErrIO) {
 		return m
 	}
-	sc, eerr := scard.EstablishContext()
-	if eerr != nil {
-		if code, ok := eerr.(scard.Error); ok && (code == scard.ErrNoService || code == scard.ErrServiceStopped) {
-			return fmt.Errorf("%s: %w (%v)", name, ErrNoService, err)
+	// A pcscd being killed can still take a connection for a moment:
+	// ask a few times, briefly, before calling the service alive.
+	for i := range serviceProbes {
+		sc, eerr := scard.EstablishContext()
+		if eerr != nil {
+			return fmt.Errorf("%s: %w (%v; a new context: %v)", name, ErrNoService, err, eerr)
 		}
-		return m
+		_ = sc.Release()
+		if i < serviceProbes-1 {
+			time.Sleep(serviceProbeGap)
+		}
 	}
-	_ = sc.Release()
 	return m
 }
+
+// serviceProbes and serviceProbeGap bound how toError asks pcscd whether
+// it still serves (at most 100 ms, on an odd error only).
+const (
+	serviceProbes   = 3
+	serviceProbeGap = 50 * time.Millisecond
+)
