@@ -58,17 +58,9 @@ type listOpts struct {
 }
 
 func cmdList(paths []string, o listOpts, stdout, stderr io.Writer) int {
-	filter, asJSON := o.filter, o.json
-	if len(paths) == 0 {
-		paths = []string{"scenarios"}
-	}
-	scs, err := scenario.LoadFiles(paths)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return verdict.ExitInvalid
-	}
-	if scs, err = scenario.Filter(scs, filter); err != nil {
-		fmt.Fprintln(stderr, err)
+	asJSON := o.json
+	scs, ok := selectScenarios(paths, o.filter, stderr)
+	if !ok {
 		return verdict.ExitInvalid
 	}
 	if o.shard != "" {
@@ -123,17 +115,26 @@ func orEmpty(s []string) []string {
 // cmdListInventory prints which bench of an inventory each scenario goes
 // to, and which no bench can run.
 func cmdListInventory(paths []string, filter, inv string, stdout, stderr io.Writer) int {
+	scs, ok := selectScenarios(paths, filter, stderr)
+	if !ok {
+		return verdict.ExitInvalid
+	}
+	return listInventory(inv, scs, stdout, stderr)
+}
+
+// selectScenarios loads the scenarios under paths (default: scenarios)
+// and keeps those filter selects; a load or filter error is printed.
+func selectScenarios(paths []string, filter string, stderr io.Writer) ([]*scenario.Scenario, bool) {
 	if len(paths) == 0 {
 		paths = []string{"scenarios"}
 	}
 	scs, err := scenario.LoadFiles(paths)
+	if err == nil {
+		scs, err = scenario.Filter(scs, filter)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, err)
-		return verdict.ExitInvalid
+		return nil, false
 	}
-	if scs, err = scenario.Filter(scs, filter); err != nil {
-		fmt.Fprintln(stderr, err)
-		return verdict.ExitInvalid
-	}
-	return listInventory(inv, scs, stdout, stderr)
+	return scs, true
 }

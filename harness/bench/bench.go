@@ -156,7 +156,7 @@ const BenchDir = "{bench_dir}"
 // Dir is the folder of the bench file (the working folder for the
 // embedded bench), absolute when it can be made so.
 func (b *Bench) Dir() string {
-	if b.File == "" || !strings.ContainsRune(b.File, filepath.Separator) && !fileExists(b.File) {
+	if b.File == "" || !fileExists(b.File) { // the embedded bench
 		d, _ := os.Getwd()
 		return d
 	}

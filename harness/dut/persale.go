@@ -94,17 +94,14 @@ func (ps *PerSale) Check(n *yaml.Node) error {
 	return pr.err()
 }
 
-// renderOne runs one template over m's fields.
+// renderOne runs one template over m's fields, as a send template is
+// run (control characters refused), its lines joined.
 func renderOne(t *Template, m ecr.Message) (string, error) {
-	data := make(map[string]string, len(m.Fields))
-	for _, f := range m.Fields {
-		data[f.Key] = f.Value
+	lines, err := (&Send{}).render(t, m)
+	if err != nil {
+		return "", err
 	}
-	var b strings.Builder
-	if err := t.t.Execute(&b, data); err != nil {
-		return "", errors.New(strings.TrimPrefix(err.Error(), "template: "))
-	}
-	return b.String(), nil
+	return strings.Join(lines, "\n"), nil
 }
 
 // Program is one run of a per-sale firmware program, as the runner starts

@@ -65,7 +65,7 @@ func (s *Spec) UnmarshalYAML(n *yaml.Node) error {
 		case "must_fire":
 			if err := yamldoc.DecodeNode(v, &s.MustFire); err != nil {
 				add(err)
-			} else if s.MustFire && s.When.Immediate() && !hasKey(n, "when") {
+			} else if s.MustFire && yamldoc.Find(n, "when") == nil {
 				add(yamldoc.At(v, "must_fire: a fault without when fires at once; give a trigger"))
 			}
 		case "id":
@@ -112,14 +112,4 @@ func (s *Spec) String() string {
 		out += fmt.Sprintf(" for %v", s.For)
 	}
 	return out
-}
-
-// hasKey reports whether mapping n has key.
-func hasKey(n *yaml.Node, key string) bool {
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return true
-		}
-	}
-	return false
 }
