@@ -2,6 +2,7 @@ package fault
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -143,7 +144,9 @@ func (f *Crash) Inject(ctx context.Context, t Target) error {
 		case <-rctx.Done():
 			return
 		}
-		if err := c.Restart(rctx); err != nil && rctx.Err() == nil {
+		// A restart that failed on its own is reported even when Clear
+		// came meanwhile; only one stopped by Clear is not a failure.
+		if err := c.Restart(rctx); err != nil && !(rctx.Err() != nil && errors.Is(err, rctx.Err())) {
 			f.err = fmt.Errorf("dut_crash: restart: %w", err)
 			return
 		}
