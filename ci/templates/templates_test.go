@@ -7,6 +7,7 @@ package templates
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/poshil/poshil/harness/report"
 	"github.com/poshil/poshil/harness/verdict"
@@ -164,7 +167,7 @@ func TestGitLabPipeline(t *testing.T) {
 	}
 	for _, s := range scenarios {
 		if n := seen[filepath.Join("scenarios", s)]; n != 1 {
-			t.Errorf("%s ran %d times in the merged record, want exactly once (record: %v)", s, n, keys(seen))
+			t.Errorf("%s ran %d times in the merged record, want exactly once (record: %v)", s, n, slices.Sorted(maps.Keys(seen)))
 		}
 	}
 	if len(merged.Results) != len(scenarios) {
@@ -184,13 +187,55 @@ func TestGitLabPipeline(t *testing.T) {
 	}
 }
 
-func keys(m map[string]int) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
+// TestGitLabTemplatePromises checks what gitlab-ci-local does not
+// enforce and docs/lab.md promises: a lock and runner tags per bench,
+// BENCH_ERROR (exit 2) alone retried, and a report job that runs
+// whatever the shards' verdicts.
+func TestGitLabTemplatePromises(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "ci/templates/poshil.gitlab-ci.yml"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	slices.Sort(ks)
-	return ks
+	var tpl struct {
+		Bench struct {
+			Tags          []string `yaml:"tags"`
+			ResourceGroup string   `yaml:"resource_group"`
+			Retry         struct {
+				Max       int   `yaml:"max"`
+				ExitCodes []int `yaml:"exit_codes"`
+				When      any   `yaml:"when"`
+			} `yaml:"retry"`
+			Artifacts struct {
+				When string `yaml:"when"`
+			} `yaml:"artifacts"`
+		} `yaml:".poshil-bench"`
+		Report struct {
+			When  string `yaml:"when"`
+			Needs []struct {
+				Job       string `yaml:"job"`
+				Artifacts bool   `yaml:"artifacts"`
+			} `yaml:"needs"`
+		} `yaml:"poshil-report"`
+	}
+	if err := yaml.Unmarshal(data, &tpl); err != nil {
+		t.Fatal(err)
+	}
+	b := tpl.Bench
+	if b.ResourceGroup != "poshil-$BENCH" {
+		t.Errorf("resource_group %q, want poshil-$BENCH (one job per bench at a time)", b.ResourceGroup)
+	}
+	if !slices.Contains(b.Tags, "$BENCH") || !slices.Contains(b.Tags, "$BENCH_TYPE") {
+		t.Errorf("tags %v, want the bench's type and name", b.Tags)
+	}
+	if fmt.Sprint(b.Retry.ExitCodes) != "[2]" || b.Retry.When != nil || b.Retry.Max < 1 {
+		t.Errorf("retry %+v, want exit_codes [2] only (BENCH_ERROR), no when:", b.Retry)
+	}
+	if b.Artifacts.When != "always" {
+		t.Errorf("shard artifacts when %q, want always (a FAIL's evidence is kept)", b.Artifacts.When)
+	}
+	if tpl.Report.When != "always" || len(tpl.Report.Needs) != 1 || !tpl.Report.Needs[0].Artifacts {
+		t.Errorf("poshil-report when %q needs %+v, want always, with the shards' artifacts", tpl.Report.When, tpl.Report.Needs)
+	}
 }
 
 // TestGitHubWorkflow checks the GitHub Actions template with an

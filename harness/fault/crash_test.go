@@ -23,6 +23,10 @@ type crashDUT struct {
 	gate      chan struct{}
 	restarted chan struct{}
 	fail      error
+	// failing, when set, is closed as a restart begins; that restart
+	// then fails with fail (its own error, not ctx's) once ctx ends: a
+	// restart that fails just as Clear comes.
+	failing chan struct{}
 }
 
 func (d *crashDUT) Kill(context.Context) error  { return nil }
@@ -34,6 +38,11 @@ func (d *crashDUT) Crash(_ context.Context, sig syscall.Signal) error {
 	return nil
 }
 func (d *crashDUT) Restart(ctx context.Context) error {
+	if d.failing != nil {
+		close(d.failing)
+		<-ctx.Done()
+		return d.fail
+	}
 	if d.gate != nil {
 		select {
 		case <-d.gate:
@@ -123,6 +132,26 @@ func TestCrashClearStopsTheRestart(t *testing.T) {
 	<-bad.restarted
 	if err := f.Clear(ctx, &crashTarget{dut: bad}); err == nil || !strings.Contains(err.Error(), "no READY") {
 		t.Errorf("a failed restart cleared as %v", err)
+	}
+}
+
+// TestCrashClearKeepsAFailureOfItsOwn: a restart that fails on its own
+// while Clear is stopping it is reported, not taken for the stop.
+func TestCrashClearKeepsAFailureOfItsOwn(t *testing.T) {
+	d := &crashDUT{failing: make(chan struct{}), fail: errors.New("no READY")}
+	f := crashFault(t, "{restart: 1ms}")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := f.Inject(ctx, &crashTarget{dut: d}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-d.failing:
+	case <-ctx.Done():
+		t.Fatal("no restart began")
+	}
+	if err := f.Clear(ctx, &crashTarget{dut: d}); err == nil || !strings.Contains(err.Error(), "no READY") {
+		t.Errorf("a restart that failed as Clear came cleared as %v, want its own failure", err)
 	}
 }
 
