@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"time"
 )
@@ -15,6 +16,7 @@ type conn struct {
 	client, host net.Conn
 	done         chan struct{} // closed by close
 	once         sync.Once
+	wires        [2]*wire // by direction, once shaped; each set by its pump only
 }
 
 // close closes both sides once; reset sends RST instead of FIN.
@@ -99,7 +101,7 @@ func (c *conn) pump(wg *sync.WaitGroup, d Direction, src, dst net.Conn) {
 		if err == nil {
 			continue
 		}
-		if errors.Is(err, io.EOF) && c.forward(d, dst, fr.flush(), &cutLeft, &st) {
+		if errors.Is(err, io.EOF) && c.forward(d, dst, fr.flush(), &cutLeft, &st) && c.drain(d) {
 			if tc, ok := dst.(*net.TCPConn); ok {
 				_ = tc.CloseWrite()
 				return
@@ -131,7 +133,7 @@ func (c *conn) forward(d Direction, dst net.Conn, pieces []piece, cutLeft *int, 
 		}
 		data := pc.data
 		if *cutLeft >= 0 && len(data) >= *cutLeft {
-			if *cutLeft > 0 && !c.deliver(d, st, dst, data[:*cutLeft]) {
+			if *cutLeft > 0 && (!c.deliver(d, st, dst, data[:*cutLeft]) || !c.drain(d)) {
 				return false
 			}
 			p.mu.Lock()
@@ -151,13 +153,22 @@ func (c *conn) forward(d Direction, dst net.Conn, pieces []piece, cutLeft *int, 
 
 // deliver passes data in d through the shape in force, if any (see
 // Shape), then on to send; *st is the direction's shaped stream, kept by
-// the pump.
+// the pump. Shaped data goes through the direction's wire, so the pump
+// reads on while it travels; once a direction has a wire, all its data
+// goes through it, in order.
 func (c *conn) deliver(d Direction, st **stream, dst net.Conn, data []byte) bool {
 	p := c.p
 	l := p.shapeFor()
+	w := c.wires[d>>1]
 	if l == nil {
 		*st = nil
-		return c.send(dst, data)
+		if w == nil {
+			return c.send(dst, data)
+		}
+		return w.put(c, wireItem{data: slices.Clone(data)})
+	}
+	if w == nil {
+		w = c.startWire(d, dst)
 	}
 	now := time.Now()
 	p.mu.Lock()
@@ -167,16 +178,7 @@ func (c *conn) deliver(d Direction, st **stream, dst net.Conn, data []byte) bool
 	slots := (*st).plan(l.shape.Shape, now, len(data), &l.shape.buckets[d>>1])
 	p.mu.Unlock()
 	for _, s := range slots {
-		if w := time.Until(s.due); w > 0 {
-			t := time.NewTimer(w)
-			select {
-			case <-t.C:
-			case <-c.done:
-				t.Stop()
-				return false
-			}
-		}
-		if !c.send(dst, data[:s.n]) {
+		if !w.put(c, wireItem{data: slices.Clone(data[:s.n]), due: s.due}) {
 			return false
 		}
 		data = data[s.n:]

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net"
 	"time"
 )
 
@@ -34,12 +35,10 @@ import (
 //
 // Draws come from math/rand/v2's PCG seeded with Seed, the connection's
 // number (from 0, in the order connections first carry data in that
-// direction after the shape is put in force) and the direction, so a run repeats
-// exactly given the same traffic. Each direction of a connection takes
-// its data one read at a time: a chunk read while an earlier one waits
-// out its latency starts its own latency when read (the terminal's
-// request/response exchanges, one message each way at a time, are
-// timed exactly; a bulk stream is slower than on a real link).
+// direction after the shape is put in force) and the direction, so a run
+// repeats exactly given the same traffic. The proxy keeps reading while shaped
+// data travels (each direction has a wire of its own that delivers it
+// when due), so latency overlaps as on a real link.
 type Shape struct {
 	// Latency is the one-way delay of every segment, each direction.
 	Latency time.Duration
@@ -225,4 +224,99 @@ func (sh *shaping) newStream(l *layer, d Direction) *stream {
 	id := sh.streams[d>>1]
 	sh.streams[d>>1]++
 	return &stream{l: l, rng: rand.New(rand.NewPCG(uint64(sh.Seed), uint64(id)<<2|uint64(d)))}
+}
+
+// wire carries one direction of a shaped connection: the pump puts each
+// piece on it with its delivery time, and the wire's own goroutine
+// writes the pieces in order when they are due (through send, so the
+// other faults in force apply too).
+type wire struct {
+	q chan wireItem
+}
+
+// wireItem is a piece of data due at a time (zero: at once), or, with
+// drained set, a marker closed when everything before it was written.
+type wireItem struct {
+	data    []byte
+	due     time.Time
+	drained chan struct{}
+}
+
+// wireDepth is how many pieces a wire holds before its pump waits (a
+// full TCP window).
+const wireDepth = 256
+
+// startWire starts the wire of direction d to dst. Only d's pump calls it.
+func (c *conn) startWire(d Direction, dst net.Conn) *wire {
+	w := &wire{q: make(chan wireItem, wireDepth)}
+	c.wires[d>>1] = w
+	c.p.wg.Add(1)
+	go c.runWire(d, w, dst)
+	return w
+}
+
+// put queues it; false when the connection is closed meanwhile.
+func (w *wire) put(c *conn, it wireItem) bool {
+	select {
+	case w.q <- it:
+		return true
+	case <-c.done:
+		return false
+	}
+}
+
+// drain waits until the wire of d (if any) has written everything put on
+// it; false when the connection is closed first.
+func (c *conn) drain(d Direction) bool {
+	w := c.wires[d>>1]
+	if w == nil {
+		return true
+	}
+	done := make(chan struct{})
+	if !w.put(c, wireItem{drained: done}) {
+		return false
+	}
+	select {
+	case <-done:
+		return true
+	case <-c.done:
+		return false
+	}
+}
+
+// runWire writes w's pieces when due, until the connection closes; a
+// write that fails closes it.
+func (c *conn) runWire(d Direction, w *wire, dst net.Conn) {
+	defer c.p.wg.Done()
+	defer func() {
+		if v := recover(); v != nil {
+			c.p.recovered("shaping "+d.String(), v)
+			c.close(false)
+		}
+	}()
+	for {
+		var it wireItem
+		select {
+		case it = <-w.q:
+		case <-c.done:
+			return
+		}
+		if it.drained != nil {
+			close(it.drained)
+			continue
+		}
+		if wait := time.Until(it.due); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-c.done:
+				t.Stop()
+				return
+			}
+		}
+		if !c.send(dst, it.data) {
+			c.close(false)
+			return
+		}
+	}
 }

@@ -2,6 +2,8 @@ package netproxy
 
 import (
 	"errors"
+	"io"
+	"net"
 	"slices"
 	"testing"
 	"time"
@@ -215,5 +217,83 @@ func TestShapeOnTCP(t *testing.T) {
 	slow()
 	if _, err := acquirer.Exchange(within(t, 1500*time.Millisecond), dial(t, addr), sale()); err != nil {
 		t.Fatalf("after restore: %v", err)
+	}
+}
+
+// TestShapeOverlaps: data sent while earlier data travels starts its own
+// latency when sent, as on a real link (the proxy reads on): two pieces
+// written back to back both arrive about one latency later, not two.
+func TestShapeOverlaps(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	p, addr := startProxy(t, ln.Addr().String())
+	restore, err := p.Shape(Shape{Latency: 500 * time.Millisecond, MSS: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restore()
+	c := dial(t, addr)
+	h, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	start := time.Now()
+	for _, s := range []string{"abcd", "efgh", "ijkl"} {
+		if _, err := c.Write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = h.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 12)
+	if _, err := io.ReadFull(h, buf); err != nil || string(buf) != "abcdefghijkl" {
+		t.Fatalf("got %q, %v", buf, err)
+	}
+	if took := time.Since(start); took < 500*time.Millisecond || took > 1200*time.Millisecond {
+		t.Fatalf("three pieces took %v: want one latency of 500ms (three would be 1.5s)", took)
+	}
+}
+
+// TestShapeEndsAfterData: the end of a stream (FIN) and a cut pass only
+// after the shaped data before them.
+func TestShapeEndsAfterData(t *testing.T) {
+	haddr, counts := rawHost(t)
+	p, addr := startProxy(t, haddr)
+	restore, err := p.Shape(Shape{Latency: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restore()
+	c := dial(t, addr)
+	if _, err := c.Write(make([]byte, 500)); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.(*net.TCPConn).CloseWrite()
+	select {
+	case n := <-counts:
+		if n != 500 {
+			t.Fatalf("host got %d bytes before the end, want 500", n)
+		}
+	case <-within(t, 5*time.Second).Done():
+		t.Fatal("host never saw the end")
+	}
+	// A cut after 5 of a message's bytes passes those 5 first.
+	if _, err := p.CutMidMessage(ToHost, 0); err != nil {
+		t.Fatal(err)
+	}
+	c = dial(t, addr)
+	if _, err := c.Write([]byte{0, 10, '0', '2', '0', '0', 1, 2, 3, 4, 5, 6}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case n := <-counts:
+		if n == 0 || n >= 12 {
+			t.Fatalf("host got %d bytes of a cut 12-byte message", n)
+		}
+	case <-within(t, 5*time.Second).Done():
+		t.Fatal("host never saw the cut")
 	}
 }
