@@ -92,3 +92,8 @@ func (f *NetShape) Clear(ctx context.Context, t Target) error { return f.undo.ru
 // Drop implements Dropper: the connections holding shaped data are
 // closed first, so nothing held passes after the scenario.
 func (f *NetShape) Drop(ctx context.Context, t Target) error { return discard(t, &f.undo) }
+
+// MaxDelay implements Delayer: the one-way latency, which every segment
+// takes on average (jitter and losses come on top of it): a shape whose
+// latency outlasts the scenario's timeout can never let it pass.
+func (f *NetShape) MaxDelay() time.Duration { return f.Latency }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/poshil/poshil/drivers/netproxy"
 	"github.com/poshil/poshil/harness/fault"
@@ -42,6 +43,9 @@ func TestNetShape(t *testing.T) {
 	}
 	if h := n.history(); !strings.HasSuffix(h, "discard,-shape 400ms~150ms/ loss 0.1 rate 0/0 mss 0 seed 4") {
 		t.Fatalf("drop: %s", h)
+	}
+	if d := fault.MaxDelayOf(f); d != 400*time.Millisecond {
+		t.Fatalf("MaxDelay %v, want the latency", d)
 	}
 	// A proxy that cannot shape is unsupported, not a silent pass.
 	if err := f.Inject(t.Context(), &proxyTarget{net: &fakeNet{}}); err == nil {
