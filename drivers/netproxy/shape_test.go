@@ -1,6 +1,7 @@
 package netproxy
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -300,5 +301,52 @@ func TestShapeEndsAfterData(t *testing.T) {
 		}
 	case <-within(t, 5*time.Second).Done():
 		t.Fatal("host never saw the cut")
+	}
+}
+
+// BenchmarkExchange measures one ISO 8583 exchange through the proxy,
+// plain and under a shape that delays nothing (a rate far above the
+// traffic): the cost of shaping itself (planning, the wire).
+func BenchmarkExchange(b *testing.B) {
+	for _, shaped := range []bool{false, true} {
+		name := "plain"
+		if shaped {
+			name = "shaped"
+		}
+		b.Run(name, func(b *testing.B) {
+			s, err := acquirer.NewServer(acquirer.Config{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			haddr, err := s.Start(b.Context(), "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			p := New(haddr.String(), Options{})
+			addr, err := p.Start(b.Context(), "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			if shaped {
+				if _, err := p.Shape(Shape{Rate: 1 << 30, Burst: 1 << 20}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			c, err := net.Dial("tcp", addr.String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			for b.Loop() {
+				ctx, cancel := context.WithTimeout(b.Context(), 5*time.Second)
+				_, err := acquirer.Exchange(ctx, c, sale())
+				cancel()
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
