@@ -350,3 +350,27 @@ func BenchmarkExchange(b *testing.B) {
 		})
 	}
 }
+
+// TestShapeBackoff: a segment lost again waits twice as long for each
+// further retransmission: RTO, 3 RTO, 7 RTO... after it was first sent.
+func TestShapeBackoff(t *testing.T) {
+	s := Shape{Latency: 50 * time.Millisecond, Loss: 0.8, MSS: 1, Seed: 5}.withDefaults()
+	st := (&shaping{Shape: s}).newStream(&layer{}, ToHost)
+	rto, deep := s.RTO(), 0
+	for range 50 {
+		st.draw(s)
+		k := 0
+		for sum := time.Duration(0); sum < st.penalty; k++ {
+			sum += rto << k
+		}
+		if want := rto * time.Duration(1<<k-1); st.penalty != want {
+			t.Fatalf("penalty %v: not RTO %v doubled per loss", st.penalty, rto)
+		}
+		if k >= 2 {
+			deep++
+		}
+	}
+	if deep == 0 {
+		t.Fatal("no segment lost twice at loss 0.8")
+	}
+}
