@@ -32,6 +32,7 @@ type runFlags struct {
 	mutants                         []string
 	verbose, untilFail              bool
 	repeat                          int
+	parallel                        int
 	wait                            time.Duration
 }
 
@@ -70,6 +71,7 @@ Exit codes: 0 all passed, 1 a firmware FAIL, 2 a BENCH_ERROR, 3 INVALID input.`,
 	fl.StringVar(&f.durations, "durations", "", "a record.json whose durations balance --shard (default: the last run's in --out)")
 	_ = c.MarkFlagFilename("durations", "json")
 	fl.StringVar(&f.inventory, "inventory", "", "run on the benches of this inventory file (- for the embedded one), each scenario on a bench that can run it")
+	fl.IntVar(&f.parallel, "parallel", 1, "run on N isolated emulated benches at once, each its own pcscd, reader and ports (needs root; else one bench)")
 	_ = c.MarkFlagFilename("bench", "yaml", "yml")
 	_ = c.MarkFlagDirname("out")
 	_ = c.MarkFlagFilename("rerun-failed", "json")
@@ -81,6 +83,9 @@ Exit codes: 0 all passed, 1 a firmware FAIL, 2 a BENCH_ERROR, 3 INVALID input.`,
 	})
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		if err := atLeast("repeat", f.repeat, 1); err != nil {
+			return err
+		}
+		if err := atLeast("parallel", f.parallel, 1); err != nil {
 			return err
 		}
 		if f.wait < 0 {
@@ -192,6 +197,11 @@ func cmdRun(ctx context.Context, f runFlags, paths []string, stdout, stderr io.W
 		}
 		opts := runner.Options{DUTArgs: mutantArgs(f.mutants), Wait: f.wait, Notice: func(msg string) { fmt.Fprintln(stderr, msg) }}
 		return runInventory(ctx, inventoryRun{file: f.inventory, filter: f.filter, outDir: f.out, mutants: f.mutants, opts: opts, prior: results}, scs, stdout, stderr)
+	}
+	if f.parallel > 1 {
+		if code, ok := parallelFirst(ctx, f, b, run, scs, prev, results, est, stdout, stderr); ok {
+			return code
+		}
 	}
 	// A DUT program that does not exist is the bench file's mistake:
 	// INVALID at its place, before the bench moves.

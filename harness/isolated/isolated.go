@@ -138,14 +138,18 @@ func (b *Bench) Env() []string { return []string{"PCSCLITE_CSOCK_NAME=" + b.Sock
 
 // Desc is the embedded emulated bench file, on this bench's reader and
 // card port, named Name.
-func (b *Bench) Desc() (*bench.Bench, error) {
+func (b *Bench) Desc() (*bench.Bench, error) { return Desc(b.K) }
+
+// Desc is the embedded emulated bench file on bench k's reader and card
+// port, named emulated-k (what a worker on bench k runs).
+func Desc(k int) (*bench.Bench, error) {
 	d, err := bench.Default()
 	if err != nil {
 		return nil, err
 	}
-	d.Name = b.Name()
+	d.Name = "emulated-" + strconv.Itoa(k)
 	d.Card.Reader = ReaderName
-	d.Card.Emulator = "127.0.0.1:" + strconv.Itoa(Port(b.K))
+	d.Card.Emulator = "127.0.0.1:" + strconv.Itoa(Port(k))
 	return d, nil
 }
 
