@@ -126,9 +126,13 @@ type worker struct {
 	out   *json.Decoder
 }
 
+// workerExe is the poshil binary the workers run (tests set it: their
+// own executable is the test binary).
+var workerExe = os.Executable
+
 // startWorker starts the worker process of bench b.
 func startWorker(b *isolated.Bench, mutants []string, stderr io.Writer) (*worker, error) {
-	exe, err := os.Executable()
+	exe, err := workerExe()
 	if err != nil {
 		return nil, err
 	}
