@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/poshil/poshil/harness/bench"
+	"github.com/poshil/poshil/harness/inventory"
 	"github.com/poshil/poshil/harness/isolated"
 	"github.com/poshil/poshil/harness/plan"
 	"github.com/poshil/poshil/harness/report"
@@ -372,4 +373,30 @@ func parallelFirst(ctx context.Context, f runFlags, b *bench.Bench, run report.R
 	defer pr.close()
 	return runParallel(ctx, parallelRun{n: f.parallel, mutants: f.mutants, rounds: f.repeat, out: f.out,
 		run: run, prev: prev, prior: prior, pr: pr}, scs, stdout, stderr)
+}
+
+// embeddedInParallel runs the embedded inventory's share of a plan on
+// that many isolated benches at once (its benches are all the embedded
+// emulated bench). ok false: not the embedded inventory, or isolated
+// benches cannot run here (then its benches are one shared bench, run
+// one after another, and it says so).
+func embeddedInParallel(ctx context.Context, ir inventoryRun, inv *inventory.Inventory, p inventory.Plan, run report.Run, prior []verdict.Result, stdout, stderr io.Writer) (int, bool) {
+	if ir.file != "-" && ir.file != "default" {
+		return 0, false
+	}
+	if err := isolated.Supported(); err != nil {
+		fmt.Fprintf(stderr, "poshil: %v: the embedded inventory's %d benches share one bench, one scenario at a time\n", err, len(inv.Benches))
+		return 0, false
+	}
+	var scs []*scenario.Scenario
+	for _, a := range p.Benches {
+		scs = append(scs, a.Scenarios...)
+	}
+	if len(scs) == 0 {
+		return 0, false
+	}
+	pr := newProgress(stdout, false, len(scs), newEstimator(nil))
+	defer pr.close()
+	return runParallel(ctx, parallelRun{n: len(inv.Benches), mutants: ir.mutants, rounds: 1, out: ir.outDir,
+		run: run, prior: prior, pr: pr}, scs, stdout, stderr)
 }

@@ -57,12 +57,20 @@ const ReaderName = "Virtual PCD 00 00"
 // file system every process of the host sees.
 var Root = "/run/poshil/benches"
 
-// IFDLib is poshil's event-driven reader driver (drivers/ifd); without it
-// the benches use Debian's vpcd (StockLib).
+// IFDLib is poshil's event-driven reader driver (drivers/ifd), or the one
+// POSHIL_IFD_LIB names; without it the benches use Debian's vpcd
+// (StockLib).
 var (
-	IFDLib   = "/usr/local/lib/poshil/libifdposhil.so"
+	IFDLib   = ifdLib()
 	StockLib = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so"
 )
+
+func ifdLib() string {
+	if l := os.Getenv("POSHIL_IFD_LIB"); l != "" {
+		return l
+	}
+	return "/usr/local/lib/poshil/libifdposhil.so"
+}
 
 // ErrUnsupported: this host cannot run isolated benches (not root, no
 // mount namespaces, no pcscd); the caller falls back to one shared bench.

@@ -1,12 +1,15 @@
 package isolated
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -210,4 +213,58 @@ func TestTwoRunsNeverShareABench(t *testing.T) {
 		t.Fatalf("bench %d after its run stopped it: %v", got[1][0].K, err)
 	}
 	again.Stop()
+}
+
+// cpuTicks is the user+system CPU time of pid, in clock ticks.
+func cpuTicks(t *testing.T, pid int) int {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fields after the command name (which may hold spaces): utime is
+	// the 12th, stime the 13th.
+	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	u, _ := strconv.Atoi(f[11])
+	s, _ := strconv.Atoi(f[12])
+	return u + s
+}
+
+// TestIdleAfterAClientLeaves: once a terminal has used the card and let go
+// of it, the bench's pcscd is idle. pcscd stops the reader's polling
+// function at every last disconnect and calls it again; a driver that
+// kept the stop made pcscd spin a whole core per bench from then on, and
+// parallel benches on 2 cores ran no faster than one.
+func TestIdleAfterAClientLeaves(t *testing.T) {
+	need(t)
+	if Driver() != "poshil" {
+		t.Skip("stock vpcd: no polling function")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	b, err := Start(ctx, Max)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Stop()
+	s, err := vpcd.Insert(ctx, b.Emulator, card(t, "visa-credit"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Remove()
+	// Connects, reads the ATR, SELECTs, disconnects: three clients.
+	if out := firstReader(ctx, t, b); !strings.Contains(out, "PPSE 9000") {
+		t.Fatalf("the terminal did not use the card:\n%s", out)
+	}
+	before := cpuTicks(t, b.cmd.Process.Pid)
+	window := time.NewTimer(time.Second)
+	select {
+	case <-window.C:
+	case <-ctx.Done():
+		t.Fatal(ctx.Err())
+	}
+	// 100 ticks a second is a core; an idle daemon takes none.
+	if used := cpuTicks(t, b.cmd.Process.Pid) - before; used > 10 {
+		t.Errorf("pcscd used %d ticks of CPU in the second after its clients left (driver %s): it spins", used, IFDLib)
+	}
 }
