@@ -51,7 +51,7 @@ type jobResult struct {
 }
 
 // workerCmd is the hidden command the parent starts per bench.
-const workerCmd = "bench-worker"
+const workerCmd = "worker"
 
 func newBenchWorkerCmd(a *app) *cobra.Command {
 	var k int
