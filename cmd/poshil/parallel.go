@@ -50,6 +50,11 @@ type jobResult struct {
 	Result verdict.Result `json:"result"`
 }
 
+// workerWait bounds how long a worker waits for its bench's parts that
+// a killed run's worker still holds (it has them back in their safe state
+// within runner's cleanup bound).
+const workerWait = 30 * time.Second
+
 // workerCmd is the hidden command the parent starts per bench.
 const workerCmd = "worker"
 
@@ -78,7 +83,10 @@ func benchWorker(ctx context.Context, k int, mutants []string, in io.Reader, out
 		fmt.Fprintln(stderr, err)
 		return verdict.ExitInvalid
 	}
-	rig, upErr := runner.Up(ctx, desc, runner.Options{DUTArgs: mutantArgs(mutants),
+	// The bench is this run's (its lease is the parent's); a worker of a
+	// run killed a moment ago may still be returning its parts to their
+	// safe state: wait for it rather than fail.
+	rig, upErr := runner.Up(ctx, desc, runner.Options{DUTArgs: mutantArgs(mutants), Wait: workerWait,
 		Notice: func(msg string) { fmt.Fprintln(stderr, msg) }})
 	if upErr == nil {
 		defer rig.Close()

@@ -7,8 +7,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/poshil/poshil/harness/isolated"
+	"github.com/poshil/poshil/harness/lease"
 	"github.com/poshil/poshil/harness/report"
 	"github.com/poshil/poshil/harness/verdict"
 )
@@ -17,7 +19,6 @@ import (
 // scenarios, and faults; with the mutant some of them FAIL.
 var parallelSlice = []string{
 	"../../scenarios/chip/approved-sale.yaml",
-	"../../scenarios/chip/one-wrong-pin.yaml",
 	"../../scenarios/host/response-91.yaml",
 	"../../scenarios/network/host-unreachable.yaml",
 }
@@ -44,11 +45,8 @@ func verdictOf(r verdict.Result) string {
 	return s
 }
 
-// TestParallelSameVerdictsAsSerial: the slice run with --parallel 2 (two
-// isolated benches, a worker each) gives the results of a serial run on
-// the one bench, scenario by scenario and in the same order, a mutant's
-// FAILs included; the record names the benches it ran on.
-func TestParallelSameVerdictsAsSerial(t *testing.T) {
+// TestParallel builds poshil once for the parallel runs' tests.
+func TestParallel(t *testing.T) {
 	needBench(t)
 	if err := isolated.Supported(); err != nil {
 		if os.Getenv("CI") != "" {
@@ -57,6 +55,15 @@ func TestParallelSameVerdictsAsSerial(t *testing.T) {
 		t.Skip(err)
 	}
 	bin := buildPoshil(t)
+	t.Run("SameVerdictsAsSerial", func(t *testing.T) { sameVerdictsAsSerial(t, bin) })
+	t.Run("Kill9FreesBenches", func(t *testing.T) { kill9FreesBenches(t, bin) })
+}
+
+// sameVerdictsAsSerial: the slice run with --parallel 2 (two isolated
+// benches, a worker each) gives the results of a serial run on the one
+// bench, scenario by scenario and in the same order, a mutant's FAILs
+// included; the record names the benches it ran on.
+func sameVerdictsAsSerial(t *testing.T, bin string) {
 	workerExe = func() (string, error) { return bin, nil }
 	t.Cleanup(func() { workerExe = os.Executable })
 	runOnce := func(extra ...string) report.Record {
@@ -88,5 +95,54 @@ func TestParallelSameVerdictsAsSerial(t *testing.T) {
 	}
 	if classes[verdict.Pass] == 0 || classes[verdict.Fail] == 0 {
 		t.Errorf("the slice should PASS and FAIL under the mutant: %v", classes)
+	}
+}
+
+// kill9FreesBenches: a `poshil run --parallel 2` killed with SIGKILL
+// while both its benches run takes its benches' pcscds and workers with
+// it, and the next parallel run gets the same benches and passes.
+func kill9FreesBenches(t *testing.T, bin string) {
+	h1, h2 := write(t, "held1.yaml", held), write(t, "held2.yaml", strings.Replace(held, "name: held", "name: also held", 1))
+	first := startPoshil(t, bin, "run", "--parallel", "2", "--out", t.TempDir(), h1, h2)
+	first.waitLine(t, "2 isolated emulated benches", 60*time.Second)
+	// Both benches mid-scenario: each worker's rig holds its card slot.
+	deadline := time.Now().Add(60 * time.Second)
+	for k := 1; k <= 2; {
+		key, err := lease.VPCDSlot(t.Context(), fmt.Sprintf("127.0.0.1:%d", isolated.Port(k)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := lease.Probe(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st) == 1 && st[0].Busy {
+			k++
+			continue
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bench %d never started its scenario:\n%s", k, first.output())
+		}
+		select {
+		case <-first.done:
+			t.Fatalf("poshil ended:\n%s%s", first.output(), first.stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if err := first.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	first.wait(t, 10*time.Second)
+
+	a := write(t, "approved.yaml", approved)
+	a2 := write(t, "approved2.yaml", strings.Replace(approved, "name: approved", "name: approved again", 1))
+	out := t.TempDir()
+	next := startPoshil(t, bin, "run", "--parallel", "2", "--out", out, a, a2)
+	if code := next.wait(t, 90*time.Second); code != 0 {
+		t.Fatalf("the next run: exit %d\n%s%s", code, next.output(), next.stderr.String())
+	}
+	rec := readRecord(t, out)
+	if !strings.Contains(rec.Run.Bench, "emulated-1, emulated-2") {
+		t.Errorf("the next run ran on %q: want the killed run's benches 1 and 2, free again", rec.Run.Bench)
 	}
 }
