@@ -135,6 +135,10 @@ type worker struct {
 	out   *json.Decoder
 }
 
+// isolatedSupported says whether isolated benches run here (tests
+// pretend they do not).
+var isolatedSupported = isolated.Supported
+
 // workerExe is the poshil binary the workers run (tests set it: their
 // own executable is the test binary).
 var workerExe = os.Executable
@@ -218,7 +222,7 @@ type parallelRun struct {
 // is false when isolated benches cannot run here: the caller runs them
 // serially on the one bench (after the notice printed here).
 func runParallel(ctx context.Context, p parallelRun, scs []*scenario.Scenario, stdout, stderr io.Writer) (code int, ok bool) {
-	if err := isolated.Supported(); err != nil {
+	if err := isolatedSupported(); err != nil {
 		p.pr.notice(stderr, fmt.Sprintf("poshil: --parallel %d: %v: one bench, scenarios one after another", p.n, err))
 		return 0, false
 	}
@@ -392,7 +396,7 @@ func embeddedInParallel(ctx context.Context, ir inventoryRun, inv *inventory.Inv
 	if ir.file != "-" && ir.file != "default" {
 		return 0, false
 	}
-	if err := isolated.Supported(); err != nil {
+	if err := isolatedSupported(); err != nil {
 		fmt.Fprintf(stderr, "poshil: %v: the embedded inventory's %d benches share one bench, one scenario at a time\n", err, len(inv.Benches))
 		return 0, false
 	}

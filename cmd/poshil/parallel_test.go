@@ -57,6 +57,25 @@ func TestParallel(t *testing.T) {
 	bin := buildPoshil(t)
 	t.Run("SameVerdictsAsSerial", func(t *testing.T) { sameVerdictsAsSerial(t, bin) })
 	t.Run("Kill9FreesBenches", func(t *testing.T) { kill9FreesBenches(t, bin) })
+	t.Run("OneBenchWhereNoIsolation", oneBenchWhereNoIsolation)
+}
+
+// oneBenchWhereNoIsolation: where isolated benches cannot run, --parallel
+// says why and runs on the one bench, and the scenarios still pass.
+func oneBenchWhereNoIsolation(t *testing.T) {
+	isolatedSupported = func() error { return fmt.Errorf("%w: pretend", isolated.ErrUnsupported) }
+	t.Cleanup(func() { isolatedSupported = isolated.Supported })
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"run", "--parallel", "4", "--out", out, write(t, "approved.yaml", approved)}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d:\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	if want := "--parallel 4: isolated benches not available: pretend: one bench"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr does not say %q:\n%s", want, stderr.String())
+	}
+	if rec := readRecord(t, out); rec.Run.Bench != "emulated" || len(rec.Results) != 1 || rec.Results[0].Class != verdict.Pass {
+		t.Errorf("record: bench %q, results %+v: want one PASS on the embedded bench", rec.Run.Bench, rec.Results)
+	}
 }
 
 // sameVerdictsAsSerial: the slice run with --parallel 2 (two isolated
