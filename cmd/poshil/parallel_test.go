@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -57,6 +58,7 @@ func TestParallel(t *testing.T) {
 	bin := buildPoshil(t)
 	t.Run("SameVerdictsAsSerial", func(t *testing.T) { sameVerdictsAsSerial(t, bin) })
 	t.Run("Kill9FreesBenches", func(t *testing.T) { kill9FreesBenches(t, bin) })
+	t.Run("SIGTERMStopsEveryBench", func(t *testing.T) { sigtermStopsEveryBench(t, bin) })
 	t.Run("OneBenchWhereNoIsolation", oneBenchWhereNoIsolation)
 }
 
@@ -124,7 +126,63 @@ func kill9FreesBenches(t *testing.T, bin string) {
 	h1, h2 := write(t, "held1.yaml", held), write(t, "held2.yaml", strings.Replace(held, "name: held", "name: also held", 1))
 	first := startPoshil(t, bin, "run", "--parallel", "2", "--out", t.TempDir(), h1, h2)
 	first.waitLine(t, "2 isolated emulated benches", 60*time.Second)
-	// Both benches mid-scenario: each worker's rig holds its card slot.
+	bothRunning(t, first)
+	if err := first.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	first.wait(t, 10*time.Second)
+
+	a := write(t, "approved.yaml", approved)
+	a2 := write(t, "approved2.yaml", strings.Replace(approved, "name: approved", "name: approved again", 1))
+	out := t.TempDir()
+	next := startPoshil(t, bin, "run", "--parallel", "2", "--out", out, a, a2)
+	if code := next.wait(t, 90*time.Second); code != 0 {
+		t.Fatalf("the next run: exit %d\n%s%s", code, next.output(), next.stderr.String())
+	}
+	rec := readRecord(t, out)
+	if !strings.Contains(rec.Run.Bench, "emulated-1, emulated-2") {
+		t.Errorf("the next run ran on %q: want the killed run's benches 1 and 2, free again", rec.Run.Bench)
+	}
+}
+
+// sigtermStopsEveryBench: SIGTERM to a parallel run stops the scenario on
+// every bench (each worker returns its bench to its safe state), writes
+// the record, exits 2 and releases its benches.
+func sigtermStopsEveryBench(t *testing.T, bin string) {
+	h1, h2 := write(t, "held1.yaml", held), write(t, "held2.yaml", strings.Replace(held, "name: held", "name: also held", 1))
+	out := t.TempDir()
+	p := startPoshil(t, bin, "run", "--parallel", "2", "--out", out, h1, h2)
+	p.waitLine(t, "2 isolated emulated benches", 60*time.Second)
+	bothRunning(t, p)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(t, 30*time.Second); code != verdict.ExitBenchError {
+		t.Errorf("exit %d after SIGTERM, want 2\n%s%s", code, p.output(), p.stderr.String())
+	}
+	rec := readRecord(t, out)
+	if len(rec.Results) != 2 {
+		t.Fatalf("%d results, want both scenarios'", len(rec.Results))
+	}
+	for _, r := range rec.Results {
+		if r.Class != verdict.BenchError || !strings.Contains(r.Reason, "abort") {
+			t.Errorf("%s: %s %s, want BENCH_ERROR (aborted)", r.Scenario, r.Class, r.Reason)
+		}
+	}
+	for k := 1; k <= 2; k++ {
+		b, err := isolated.Start(t.Context(), k)
+		if err != nil {
+			t.Errorf("bench %d after the run ended: %v", k, err)
+			continue
+		}
+		b.Stop()
+	}
+}
+
+// bothRunning waits until benches 1 and 2 are mid-scenario: each
+// worker's rig holds its card slot.
+func bothRunning(t *testing.T, first *proc) {
+	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for k := 1; k <= 2; {
 		key, err := lease.VPCDSlot(t.Context(), fmt.Sprintf("127.0.0.1:%d", isolated.Port(k)))
@@ -147,21 +205,5 @@ func kill9FreesBenches(t *testing.T, bin string) {
 			t.Fatalf("poshil ended:\n%s%s", first.output(), first.stderr.String())
 		case <-time.After(20 * time.Millisecond):
 		}
-	}
-	if err := first.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	first.wait(t, 10*time.Second)
-
-	a := write(t, "approved.yaml", approved)
-	a2 := write(t, "approved2.yaml", strings.Replace(approved, "name: approved", "name: approved again", 1))
-	out := t.TempDir()
-	next := startPoshil(t, bin, "run", "--parallel", "2", "--out", out, a, a2)
-	if code := next.wait(t, 90*time.Second); code != 0 {
-		t.Fatalf("the next run: exit %d\n%s%s", code, next.output(), next.stderr.String())
-	}
-	rec := readRecord(t, out)
-	if !strings.Contains(rec.Run.Bench, "emulated-1, emulated-2") {
-		t.Errorf("the next run ran on %q: want the killed run's benches 1 and 2, free again", rec.Run.Bench)
 	}
 }
