@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -158,7 +159,7 @@ func startWorker(b *isolated.Bench, mutants []string, stderr io.Writer) (*worker
 	// A worker never outlives its parent, even after kill -9: it gets
 	// SIGTERM and returns its bench to its safe state.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	cmd.Stderr = stderr
+	cmd.Stderr = &linePrefix{prefix: b.Name() + ": ", w: stderr}
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -216,6 +217,7 @@ type parallelRun struct {
 	prev    *report.Record
 	prior   []verdict.Result
 	pr      *progress
+	verbose bool
 }
 
 // runParallel runs scs (rounds times) on n isolated benches at once. ok
@@ -252,6 +254,9 @@ func runParallel(ctx context.Context, p parallelRun, scs []*scenario.Scenario, s
 	}
 	p.run.Bench = fmt.Sprintf("%d isolated emulated benches (%s)", len(benches), strings.Join(names, ", "))
 	p.pr.println(fmt.Sprintf("poshil: %d isolated emulated benches (%s driver), %d scenario(s)", len(benches), isolated.Driver(), len(scs)))
+	if p.verbose {
+		p.pr.println("poshil: --verbose: the benches' transcripts are not streamed; each is in the reports")
+	}
 
 	// Longest first (the last record's durations; unknown ones count as
 	// long): the run ends when its longest chain does.
@@ -384,7 +389,7 @@ func parallelFirst(ctx context.Context, f runFlags, b *bench.Bench, run report.R
 	pr := newProgress(stdout, f.verbose, f.repeat*len(scs), est)
 	defer pr.close()
 	return runParallel(ctx, parallelRun{n: f.parallel, mutants: f.mutants, rounds: f.repeat, out: f.out,
-		run: run, prev: prev, prior: prior, pr: pr}, scs, stdout, stderr)
+		run: run, prev: prev, prior: prior, pr: pr, verbose: f.verbose}, scs, stdout, stderr)
 }
 
 // embeddedInParallel runs the embedded inventory's share of a plan on
@@ -411,4 +416,31 @@ func embeddedInParallel(ctx context.Context, ir inventoryRun, inv *inventory.Inv
 	defer pr.close()
 	return runParallel(ctx, parallelRun{n: len(inv.Benches), mutants: ir.mutants, rounds: 1, out: ir.outDir,
 		run: run, prior: prior, pr: pr}, scs, stdout, stderr)
+}
+
+// linePrefix writes each whole line to w with prefix before it (a
+// worker's notices, named by their bench); a last partial line waits for
+// its end.
+type linePrefix struct {
+	mu     sync.Mutex
+	prefix string
+	w      io.Writer
+	buf    []byte
+}
+
+func (l *linePrefix) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, b...)
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			break
+		}
+		if _, err := fmt.Fprintf(l.w, "%s%s\n", l.prefix, l.buf[:i]); err != nil {
+			return len(b), err
+		}
+		l.buf = l.buf[i+1:]
+	}
+	return len(b), nil
 }

@@ -207,3 +207,18 @@ func bothRunning(t *testing.T, first *proc) {
 		}
 	}
 }
+
+// TestLinePrefix: a worker's notices reach stderr line by line, each
+// named by its bench, however the writes split them.
+func TestLinePrefix(t *testing.T) {
+	var out bytes.Buffer
+	w := &linePrefix{prefix: "emulated-2: ", w: &out}
+	for _, s := range []string{"poshil: restored", " its safe state\nsecond", " line\n", "third"} {
+		if _, err := w.Write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := "emulated-2: poshil: restored its safe state\nemulated-2: second line\n"; out.String() != want {
+		t.Errorf("got %q, want %q", out.String(), want)
+	}
+}
