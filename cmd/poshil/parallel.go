@@ -93,6 +93,7 @@ func benchWorker(ctx context.Context, k int, mutants []string, in io.Reader, out
 		defer rig.Close()
 	}
 	loaded := map[string][]*scenario.Scenario{}
+	loadErr := map[string]error{}
 	enc := json.NewEncoder(out)
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
@@ -103,19 +104,22 @@ func benchWorker(ctx context.Context, k int, mutants []string, in io.Reader, out
 		}
 		res := verdict.Result{Scenario: j.Name, File: j.File, Started: time.Now()}
 		if _, ok := loaded[j.File]; !ok {
-			loaded[j.File], err = scenario.LoadFiles([]string{j.File})
+			loaded[j.File], loadErr[j.File] = scenario.LoadFiles([]string{j.File})
 		}
 		i := slices.IndexFunc(loaded[j.File], func(s *scenario.Scenario) bool { return s.Name == j.Name })
 		switch {
 		case i < 0:
-			res.Class, res.Reason = verdict.Invalid, fmt.Sprintf("%s: no scenario %q (%v)", j.File, j.Name, err)
+			res.Class, res.Reason = verdict.Invalid, fmt.Sprintf("%s: no scenario %q", j.File, j.Name)
+			if err := loadErr[j.File]; err != nil {
+				res.Reason += ": " + err.Error()
+			}
+		case ctx.Err() != nil: // before the rig's error: a rig stopped coming up by a signal
+			res.Labels = loaded[j.File][i].Labels
+			res.Class, res.Reason = verdict.BenchError, "not run: aborted"
 		case upErr != nil:
 			s := loaded[j.File][i]
 			res.Labels = s.Labels
 			res.Class, res.Reason = verdict.BenchError, fmt.Sprintf("bench %s: %v", desc.Name, upErr)
-		case ctx.Err() != nil:
-			res.Labels = loaded[j.File][i].Labels
-			res.Class, res.Reason = verdict.BenchError, "not run: aborted"
 		default:
 			res = rig.Run(ctx, loaded[j.File][i])
 		}
