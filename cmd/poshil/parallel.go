@@ -71,6 +71,9 @@ func newBenchWorkerCmd(a *app) *cobra.Command {
 	c.Flags().IntVar(&k, "bench-number", 0, "the isolated bench (1..16)")
 	c.Flags().StringArrayVar(&mutants, "mutant", nil, "reference-terminal mutant")
 	c.RunE = func(*cobra.Command, []string) error {
+		if k < 1 || k > isolated.Max {
+			return rangeError("bench-number", k, fmt.Sprintf("1..%d", isolated.Max))
+		}
 		return a.exit(benchWorker(a.ctx, k, mutants, os.Stdin, a.stdout, a.stderr))
 	}
 	return c
