@@ -6,7 +6,7 @@ OUT     ?= out
 GOFLAGS ?=
 export CGO_ENABLED := 1
 
-.PHONY: all deps build run test unit suite lint bench fuzz mutants clean
+.PHONY: all deps build run test unit suite lint bench fuzz mutants package clean
 
 all: build
 
@@ -18,6 +18,12 @@ deps:
 build:
 	$(GO) build -buildvcs=auto -o $(BIN)/poshil ./cmd/poshil
 	$(GO) build -o $(BIN)/refterm ./fixtures/terminal/cmd/refterm
+
+## package: the Debian package dist/poshil_VERSION_ARCH.deb (nfpm, pinned in
+## ci/tools/go.mod): /usr/bin/poshil, the IFD driver, completions, docs;
+## depends on pcscd, vsmartcard-vpcd, libpcsclite1 (ci/package.sh)
+package:
+	GO=$(GO) bash ci/package.sh dist
 
 ## run: the scenario library on the embedded emulated bench; writes $(OUT)/junit.xml
 run: deps build
@@ -64,4 +70,4 @@ fuzz:
 	done
 
 clean:
-	rm -rf $(BIN) $(OUT)
+	rm -rf $(BIN) $(OUT) dist
