@@ -10,7 +10,8 @@ export CGO_ENABLED := 1
 
 all: build
 
-## deps: install Debian pcscd, libpcsclite-dev, vsmartcard-vpcd, opensc (when missing) and start pcscd
+## deps: install the Debian and npm packages ci/deps.sh names (when missing; README lists them),
+## poshil's IFD driver, and start pcscd
 deps:
 	@bash ci/deps.sh
 
