@@ -3,8 +3,8 @@
 # (DIST defaults to dist/), with nfpm pinned in ci/tools/go.mod, and print
 # its path. The package holds /usr/bin/poshil (the reference terminal runs
 # inside it as `poshil refterm`), the event-driven IFD driver
-# (drivers/ifd, not enabled: docs/first-lab.md), shell completions and the
-# docs, and depends on what `poshil run` needs on the embedded bench:
+# (drivers/ifd, not enabled: docs/first-lab.md), the scenario library in
+# /usr/share/poshil/scenarios, shell completions and the docs, and depends on what `poshil run` needs on the embedded bench:
 # pcscd and vsmartcard-vpcd, and the libraries the binary links
 # (libpcsclite1 and libc6, their versions read from the binary).
 #
@@ -36,6 +36,10 @@ mkdir -p "$stage/completion" "$stage/doc/docs" "$stage/doc/examples"
 "$stage/poshil" completion bash > "$stage/completion/poshil.bash"
 "$stage/poshil" completion zsh > "$stage/completion/_poshil"
 "$stage/poshil" completion fish > "$stage/completion/poshil.fish"
+# The scenario library (its files, not its Go suite) and its schema.
+(cd "$root" && find scenarios -name '*.yaml' -o -name '*.schema.json') | while read -r f; do
+  install -D -m 0644 "$root/$f" "$stage/share/$f"
+done
 cp "$root/README.md" "$stage/doc/"
 cp "$root"/docs/*.md "$stage/doc/docs/"
 # The reader configuration that enables the packaged IFD driver.

@@ -24,13 +24,17 @@ var debContents = []string{
 	"./usr/share/zsh/vendor-completions/_poshil",
 	"./usr/share/fish/vendor_completions.d/poshil.fish",
 	"./usr/share/doc/poshil/README.md",
+	"./usr/share/doc/poshil/docs/first-lab.md",
+	"./usr/share/poshil/scenarios/chip/approved-sale.yaml",
+	"./usr/share/poshil/scenarios/poshil-scenario.schema.json",
 	"./usr/share/doc/poshil/examples/poshil-ifd.reader.conf",
 }
 
 // TestDebianPackage builds the .deb (ci/package.sh, as `make package`),
 // checks the dependencies it declares, installs it with apt, runs the
-// installed /usr/bin/poshil (no refterm anywhere) on one scenario from an
-// empty folder on a private bench whose reader is the packaged IFD driver,
+// installed /usr/bin/poshil (no refterm anywhere) on one scenario of the
+// packaged library from an empty folder, on a private bench whose reader
+// is the packaged IFD driver (as docs/first-lab.md says to run it),
 // and removes the package again. It changes the host's /usr, so it runs
 // only where asked: CI=true (where it must run: it fails, not skips, when
 // it cannot) or POSHIL_PACKAGE_TEST=1.
@@ -145,7 +149,7 @@ func TestDebianPackage(t *testing.T) {
 	work := t.TempDir()
 	env := []string{"PATH=/usr/bin:/bin:/usr/sbin:/sbin", "POSHIL_IFD_LIB=/usr/lib/pcsc/drivers/serial/libifdposhil.so"}
 	cmd := exec.CommandContext(ctx, filepath.Join(root, "ci/isolated.sh"),
-		"/usr/bin/poshil", "run", "--out", "out", filepath.Join(root, "scenarios/chip/approved-sale.yaml"))
+		"/usr/bin/poshil", "run", "--out", "out", "/usr/share/poshil/scenarios/chip/approved-sale.yaml")
 	cmd.Dir = work
 	cmd.Env = append(withoutEnv(os.Environ(), "PATH", "POSHIL_BIN", "POSHIL_ISOLATED", "POSHIL_IFD", "POSHIL_IFD_LIB"), env...)
 	cmd.WaitDelay = 10 * time.Second
