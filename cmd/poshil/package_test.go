@@ -135,8 +135,11 @@ func TestDebianPackage(t *testing.T) {
 		if out, err := command(rctx, "", nil, "dpkg", "-r", "poshil"); err != nil {
 			t.Errorf("dpkg -r poshil: %v\n%s", err, out)
 		}
-		if _, err := os.Stat("/usr/bin/poshil"); !os.IsNotExist(err) {
-			t.Errorf("/usr/bin/poshil still there after dpkg -r: %v", err)
+		// Removing it leaves nothing behind (docs/first-lab.md says so).
+		for _, f := range debContents {
+			if _, err := os.Stat(strings.TrimPrefix(f, ".")); !os.IsNotExist(err) {
+				t.Errorf("%s still there after dpkg -r: %v", f, err)
+			}
 		}
 	})
 	apt := []string{"DEBIAN_FRONTEND=noninteractive"}
