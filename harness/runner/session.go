@@ -49,6 +49,9 @@ type session struct {
 	// onMessage sees every message from the DUT as it arrives (fault
 	// triggers), before any waiter does.
 	onMessage func(ecr.Message)
+	// waited, if set, is told when each wait that started at start ends
+	// (the harness overhead counts it out).
+	waited func(start time.Time)
 }
 
 // setDUTDone watches a (re)started DUT process.
@@ -142,6 +145,9 @@ func (s *session) waitLog(ctx context.Context, what string, done func([]oracle.E
 // fails; it ends early when ctx ends, the link fails or the DUT process
 // dies.
 func (s *session) wait(ctx context.Context, what string, poll func() (bool, error)) error {
+	if s.waited != nil {
+		defer s.waited(time.Now())
+	}
 	for {
 		s.mu.Lock()
 		if done, err := poll(); done || err != nil {
