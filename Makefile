@@ -46,12 +46,16 @@ lint:
 	$(GO) vet ./...
 
 ## bench: benchmarks (APDU round trip through pcscd and vpcd, codecs; card insertion
-## and removal event latency, poshil's IFD driver beside stock vpcd): one table, and
-## $(OUT)/bench.txt (raw) and $(OUT)/bench.json
+## and removal event latency, poshil's IFD driver beside stock vpcd; a chip sale
+## scenario's wall time and harness overhead; the whole library's wall time and
+## poshil's peak RSS, run once): one table, and $(OUT)/bench.txt (raw) and $(OUT)/bench.json
+SCENARIO_BENCH := ^Benchmark(ScenarioChipSale|Library)$$
 bench: deps
 	@mkdir -p $(OUT)
-	@{ $(GO) test -p 1 -run '^$$' -bench . -benchtime 2000x $$($(GO) list ./... | grep -v '/drivers/ifd$$') && \
-	   $(GO) test -run '^$$' -bench Presence -benchtime 30x ./drivers/ifd; } > $(OUT)/bench.txt 2>&1 || { cat $(OUT)/bench.txt; exit 1; }
+	@{ $(GO) test -p 1 -run '^$$' -bench . -skip '$(SCENARIO_BENCH)' -benchtime 2000x $$($(GO) list ./... | grep -v '/drivers/ifd$$') && \
+	   $(GO) test -run '^$$' -bench Presence -benchtime 30x ./drivers/ifd && \
+	   $(GO) test -run '^$$' -bench '^BenchmarkScenarioChipSale$$' -benchtime 50x ./harness/runner && \
+	   $(GO) test -run '^$$' -bench '^BenchmarkLibrary$$' -benchtime 1x -timeout 30m ./harness/runner; } > $(OUT)/bench.txt 2>&1 || { cat $(OUT)/bench.txt; exit 1; }
 	@$(GO) run ./ci/benchtable -json $(OUT)/bench.json $(OUT)/bench.txt
 
 ## fuzz: each fuzz target for FUZZTIME (default 30s)
