@@ -106,6 +106,9 @@ func (s *session) sendStep(ctx context.Context, m ecr.Message, step yamldoc.Pos)
 	s.sent = append(s.sent, oracle.Entry{At: time.Now(), Dir: oracle.ToDUT, Msg: m, Step: step})
 	s.mu.Unlock()
 	s.rec.add("ecr", describe(m))
+	if s.waited != nil {
+		defer s.waited(time.Now()) // the DUT's ACK, over the line as it is
+	}
 	if err := s.link.Send(ctx, m); err != nil {
 		if errors.Is(err, ecr.ErrNoAck) {
 			return fmt.Errorf("terminal did not acknowledge %s: %w", m.Kind, err)
