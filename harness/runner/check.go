@@ -116,7 +116,13 @@ func (ru *run) settle(ctx context.Context, from time.Time) {
 	start := time.Now()
 	// Positive proof that nothing more can happen ends the window early;
 	// without it the window runs to its end.
-	qctx, cancel := context.WithDeadline(ctx, from.Add(window))
+	quiet := from
+	for _, p := range parts {
+		if t := p.PendingUntil(); t.After(quiet) {
+			quiet = t
+		}
+	}
+	qctx, cancel := context.WithDeadline(ctx, quiet.Add(window))
 	why := ru.proveQuiet(qctx, from)
 	cancel()
 	if why == nil {

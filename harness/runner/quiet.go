@@ -23,8 +23,8 @@ var errNoProof = errors.New("no proof of quiescence")
 // happen in this scenario after the final result that arrived at from, so
 // the settle window may end early. Every one of these must hold:
 //
-//   - no fault can still act: every armed fault fired and none waits for
-//     a timed Clear (a fault that never fired might yet);
+//   - no fault can still act: every armed fault fired (one that never
+//     fired might yet) and every timed Clear has come;
 //   - the card is out: the harness takes it out of the emulated slot (as a
 //     cardholder does once the terminal has answered) and the reader
 //     reports the slot empty;
@@ -35,7 +35,9 @@ var errNoProof = errors.New("no proof of quiescence")
 //     open and no late response is held (a terminal that opens one
 //     connection per message has sent everything it was going to).
 //
-// It returns nil once all hold, or why not.
+// The terminal must say nothing while the host and the faults go quiet;
+// a word from it meanwhile starts the look again (it must say READY
+// again). It returns nil once all hold, or why not.
 func (ru *run) proveQuiet(ctx context.Context, from time.Time) error {
 	if ru.sess == nil {
 		return errNoProof
@@ -64,24 +66,54 @@ func (ru *run) proveQuiet(ctx context.Context, from time.Time) error {
 			return fmt.Errorf("the reader still reports a card: %w", err)
 		}
 	}
-	err := ru.sess.wait(ctx, "READY after the final result", func() (bool, error) {
-		return idleAfter(ru.sess.msgs, from), nil
-	})
-	if err != nil {
-		return err
-	}
-	if host != nil {
-		start := time.Now()
-		err := host.WaitIdle(ctx)
-		ru.waits.since(waitDUT, start)
+	// The terminal said READY, then the host and the faults went quiet
+	// with no word from the terminal in between: else look again.
+	for {
+		seen := 0
+		err := ru.sess.wait(ctx, "READY after the final result", func() (bool, error) {
+			seen = len(ru.sess.msgs)
+			return idleAfter(ru.sess.msgs, from), nil
+		})
 		if err != nil {
-			return fmt.Errorf("the host still has a connection open: %w", err)
+			return err
+		}
+		if host != nil {
+			start := time.Now()
+			err := host.WaitIdle(ctx)
+			ru.waits.since(waitDUT, start)
+			if err != nil {
+				return fmt.Errorf("the host still has a connection open: %w", err)
+			}
+		}
+		if ru.sched != nil {
+			if err := ru.waitFaultsDue(ctx); err != nil {
+				return err
+			}
+		}
+		if len(ru.sess.all()) == seen {
+			return nil
 		}
 	}
-	if ru.sched != nil && ru.sched.PendingUntil().After(time.Now()) {
-		return fmt.Errorf("%w: a fault waits for its timed clear", errNoProof)
+}
+
+// waitFaultsDue waits until no fault that fired waits for a timed Clear.
+func (ru *run) waitFaultsDue(ctx context.Context) error {
+	for {
+		due := ru.sched.PendingUntil()
+		if !due.After(time.Now()) {
+			return nil
+		}
+		start := time.Now()
+		t := time.NewTimer(time.Until(due))
+		select {
+		case <-t.C:
+			ru.waits.since(waitTimeout, start)
+		case <-ctx.Done():
+			t.Stop()
+			ru.waits.since(waitTimeout, start)
+			return fmt.Errorf("%w: a fault waits for its timed clear: %w", errNoProof, ctx.Err())
+		}
 	}
-	return nil
 }
 
 // idleAfter: the DUT's latest message is READY and it came after the final

@@ -198,3 +198,25 @@ func TestSettleFullWindowWithoutProof(t *testing.T) {
 		t.Error("the transcript claims a proof the host cannot give")
 	}
 }
+
+// TestSettleLooksAgainAfterAWord: the terminal said READY, then spoke
+// again while its host connection was still open: the proof starts over
+// (it must say READY again), so the approval it reports 100 ms later is
+// caught.
+func TestSettleLooksAgainAfterAWord(t *testing.T) {
+	t.Parallel()
+	link := newFakeLink(func(f *fakeLink, m ecr.Message) {
+		if m.Kind == ecr.Sale {
+			f.say(0, result(m, "HOST_TIMEOUT"))
+			f.say(0, readyMsg)
+			f.say(50*time.Millisecond, ecr.Message{Kind: ecr.Event}.With("code", "PRINTER_ERROR"))
+			f.say(150*time.Millisecond, lateApproval)
+		}
+	})
+	ru, ctx := fakeRun(t, hostTimeout, link)
+	ru.rig.host = &quietHost{idle: afterSeen(t, ctx, ru, ecr.Event, "PRINTER_ERROR")}
+	ru.steps(t, ctx)
+	if _, err := ru.checkFinal(ctx); err == nil || !strings.Contains(err.Error(), "expect.never") {
+		t.Fatalf("the window ended on a READY the terminal had spoken after: %v", err)
+	}
+}
