@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/poshil/poshil/drivers/ecr"
+	"github.com/poshil/poshil/harness/oracle"
 )
 
 // idleHost is a Host that can tell when it has nothing in flight: no
@@ -30,7 +31,8 @@ var errNoProof = errors.New("no proof of quiescence")
 //     reports the slot empty;
 //   - the terminal says it is idle: its latest message is READY, sent
 //     after the final result (a terminal that goes on to say anything
-//     else is not idle until it says READY again);
+//     else is not idle until it says READY again); when the final result
+//     is an answer to LAST, the runner asks with STATUS;
 //   - the host has nothing in flight: no connection from the terminal is
 //     open and no late response is held (a terminal that opens one
 //     connection per message has sent everything it was going to).
@@ -64,6 +66,13 @@ func (ru *run) proveQuiet(ctx context.Context, from time.Time) error {
 		ru.waits.since(waitCard, start)
 		if err != nil {
 			return fmt.Errorf("the reader still reports a card: %w", err)
+		}
+	}
+	// An answer to LAST is not followed by READY as a sale's RESULT is:
+	// ask the terminal (STATUS is answered READY when idle, else BUSY).
+	if final, ok := (oracle.Log{Entries: ru.sess.entries()}).Final(); ok && isLastAnswer(final.Msg) {
+		if err := ru.sess.send(ctx, ecr.Message{Kind: ecr.Status}); err != nil {
+			return fmt.Errorf("asking the terminal whether it is idle: %w", err)
 		}
 	}
 	// The terminal said READY, then the host and the faults went quiet
@@ -127,4 +136,10 @@ func idleAfter(msgs []observed, from time.Time) bool {
 	}
 	last := len(msgs) - 1
 	return final >= 0 && last > final && msgs[last].msg.Kind == ecr.Ready
+}
+
+// isLastAnswer tells a RESULT that answers LAST (last=1).
+func isLastAnswer(m ecr.Message) bool {
+	last, _ := m.Get("last")
+	return m.Kind == ecr.Result && last == "1"
 }

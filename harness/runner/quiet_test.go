@@ -220,3 +220,28 @@ func TestSettleLooksAgainAfterAWord(t *testing.T) {
 		t.Fatalf("the window ended on a READY the terminal had spoken after: %v", err)
 	}
 }
+
+// TestSettleAsksStatusAfterLast: the final result is an answer to LAST,
+// which no READY follows; the runner asks STATUS, and the READY that
+// answers it ends the window on the proof.
+func TestSettleAsksStatusAfterLast(t *testing.T) {
+	t.Parallel()
+	doc := strings.Replace(hostTimeout, "  - sale: 12.50\n", "  - sale: 12.50\n  - last: {outcome: HOST_TIMEOUT}\n", 1)
+	link := newFakeLink(func(f *fakeLink, m ecr.Message) {
+		switch m.Kind {
+		case ecr.Last:
+			f.say(0, ecr.Message{Kind: ecr.Result}.With("code", "HOST_TIMEOUT").With("ref", "P1").With("last", "1"))
+		case ecr.Status:
+			f.say(0, readyMsg)
+		}
+	})
+	ru, ctx := fakeRun(t, doc, link)
+	ru.rig.host = &quietHost{}
+	ru.steps(t, ctx)
+	if _, err := ru.checkFinal(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !settledEarly(ru) {
+		t.Fatalf("the answer to LAST, then READY to STATUS: the window did not end on the proof:\n%v", ru.rec.snapshot())
+	}
+}
