@@ -53,13 +53,18 @@ lint:
 	$(GO) vet ./...
 
 ## bench: benchmarks (APDU round trip through pcscd and vpcd, codecs; card insertion
-## and removal event latency, poshil's IFD driver beside stock vpcd; a third of the
-## library on 1, 2 and 4 isolated benches, POSHIL_BENCH_LIBRARY=all for all of it): one table, and
+## and removal event latency, poshil's IFD driver beside stock vpcd; a chip sale
+## scenario's wall time and harness overhead; the whole library's wall time and
+## poshil's peak RSS, run once; a third of the library on 1, 2 and 4 isolated
+## benches, POSHIL_BENCH_LIBRARY=all for all of it): one table, and
 ## $(OUT)/bench.txt (raw) and $(OUT)/bench.json
+SCENARIO_BENCH := ^Benchmark(ScenarioChipSale|Library)$$
 bench: deps
 	@mkdir -p $(OUT)
-	@{ $(GO) test -p 1 -run '^$$' -bench . -benchtime 2000x $$($(GO) list ./... | grep -v -e '/drivers/ifd$$' -e '/harness/isolated$$') && \
+	@{ $(GO) test -p 1 -run '^$$' -bench . -skip '$(SCENARIO_BENCH)' -benchtime 2000x $$($(GO) list ./... | grep -v -e '/drivers/ifd$$' -e '/harness/isolated$$') && \
 	   $(GO) test -run '^$$' -bench Presence -benchtime 30x ./drivers/ifd && \
+	   $(GO) test -run '^$$' -bench '^BenchmarkScenarioChipSale$$' -benchtime 50x ./harness/runner && \
+	   $(GO) test -run '^$$' -bench '^BenchmarkLibrary$$' -benchtime 1x -timeout 30m ./harness/runner && \
 	   $(GO) test -run '^$$' -bench LibraryOnBenches -benchtime 1x -timeout 30m ./harness/isolated; } > $(OUT)/bench.txt 2>&1 || { cat $(OUT)/bench.txt; exit 1; }
 	@$(GO) run ./ci/benchtable -json $(OUT)/bench.json $(OUT)/bench.txt
 

@@ -232,7 +232,9 @@ func TestTwoRunsOneBench(t *testing.T) {
 	needBench(t)
 	bin := buildPoshil(t)
 	a := write(t, "approved.yaml", approved)
-	slow := write(t, "slow.yaml", strings.Replace(approved, "  - insert: chip", "  - wait: 3s\n  - insert: chip", 1))
+	// The wait comes before the sale: the terminal is not yet waiting for
+	// a card, so its card_wait does not run out meanwhile.
+	slow := write(t, "slow.yaml", strings.Replace(approved, "  - sale: 12.50", "  - wait: 3s\n  - sale: 12.50", 1))
 	first := startPoshil(t, bin, "run", "--out", t.TempDir(), a, slow)
 	first.waitLine(t, "[1/2", 60*time.Second)
 

@@ -330,10 +330,14 @@ func writeProgress(dir string, run report.Run, rs []verdict.Result, stderr io.Wr
 	if err := junit.WriteFile(filepath.Join(dir, junit.FileName), "poshil", rs); err != nil {
 		fmt.Fprintf(stderr, "poshil: writing junit: %v\n", err)
 	}
-	if err := report.WriteFile(filepath.Join(dir, report.RecordFile), report.Record{Run: run, Results: rs}); err != nil {
+	if err := progressRecord.Write(filepath.Join(dir, report.RecordFile), run, rs); err != nil {
 		fmt.Fprintf(stderr, "poshil: writing record: %v\n", err)
 	}
 }
+
+// progressRecord encodes each result of the record once, however often
+// writeProgress rewrites it.
+var progressRecord report.Progress
 
 // noticeWriter writes to w through the progress display, so messages
 // never land in the middle of its status line.

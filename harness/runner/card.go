@@ -53,6 +53,7 @@ func (ru *run) insert(ctx context.Context) error {
 func (ru *run) waitEmpty(ctx context.Context, when string) error {
 	wctx, cancel := context.WithTimeout(ctx, emptyBound)
 	defer cancel()
+	defer ru.waits.since(waitCard, time.Now())
 	if err := ru.rig.parts.Reader.WaitEmpty(wctx); err != nil {
 		return verdict.Bench("card reader "+ru.rig.Bench.Card.Reader, fmt.Errorf("the reader still reports a card %s: %w", when, err))
 	}
@@ -67,6 +68,7 @@ func (ru *run) waitEmpty(ctx context.Context, when string) error {
 func (ru *run) confirmInsert(ctx context.Context, card *emvcard.Card, base []byte, in InsertedCard) error {
 	cctx, cancel := context.WithTimeout(ctx, insertBound)
 	defer cancel()
+	defer ru.waits.since(waitCard, time.Now())
 	type seen struct {
 		atr []byte
 		err error
@@ -119,7 +121,9 @@ func (ru *run) removeCard() error {
 	if ru.slot == nil {
 		return nil
 	}
+	removeAt := time.Now()
 	err := ru.slot.Remove()
+	ru.waits.since(waitCard, removeAt)
 	ru.slot = nil
 	ru.rec.add("card", "removed")
 	if err != nil {
@@ -132,6 +136,7 @@ func (ru *run) removeCard() error {
 // reader reports the slot empty, so the next scenario's card is seen as a
 // new one (pcscd notices a removal only at its next presence poll).
 func (ru *run) recoverSlot(ctx context.Context) {
+	defer ru.waits.since(waitCard, time.Now())
 	if ru.slot != nil {
 		if err := ru.slot.Remove(); err != nil {
 			ru.rec.add("poshil", "safe state: card removal: "+err.Error())

@@ -114,11 +114,30 @@ func (ru *run) settle(ctx context.Context, from time.Time) {
 	}
 	window := ru.sc.Expect.SettleWindow()
 	start := time.Now()
-	if err := settleUntil(ctx, from, window, parts...); err != nil {
+	// Positive proof that nothing more can happen ends the window early;
+	// without it the window runs to its end.
+	quiet := from
+	for _, p := range parts {
+		if t := p.PendingUntil(); t.After(quiet) {
+			quiet = t
+		}
+	}
+	qctx, cancel := context.WithDeadline(ctx, quiet.Add(window))
+	why := ru.proveQuiet(qctx, from)
+	cancel()
+	if why == nil {
+		ru.rec.add("poshil", fmt.Sprintf("settled %v after the final result: the card is out, the terminal said READY, the host has nothing in flight, no fault is due (window %v)",
+			time.Since(from).Round(time.Millisecond), window))
+		return
+	}
+	timerAt := time.Now()
+	err := settleUntil(ctx, from, window, parts...)
+	ru.waits.since(waitTimeout, timerAt)
+	if err != nil {
 		ru.rec.add("poshil", fmt.Sprintf("settle window cut short after %v: %v", time.Since(start).Round(time.Millisecond), err))
 		return
 	}
-	ru.rec.add("poshil", fmt.Sprintf("settled %v after the final result (window %v)", time.Since(from).Round(time.Millisecond), window))
+	ru.rec.add("poshil", fmt.Sprintf("settled %v after the final result (window %v; not quiet before: %v)", time.Since(from).Round(time.Millisecond), window, why))
 }
 
 // settleUntil returns when window has passed since from and since the
@@ -162,6 +181,7 @@ func (ru *run) waitReversals(ctx context.Context) {
 	}
 	wctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
+	defer ru.waits.since(waitDUT, time.Now())
 	n := 0
 	_, _ = host.Wait(wctx, func(r acquirer.Record) bool {
 		if r.Dir == acquirer.In && r.Txn != nil && (r.Txn.MTI == "0400" || r.Txn.MTI == "0420") {

@@ -69,6 +69,9 @@ type run struct {
 	firstAt    time.Time // when the first step acted
 	seq        int
 	txns       txnMarks // where the last transaction started, the last sale's ref
+	// waits are the spans spent waiting on the DUT, the card or a
+	// configured time, for the harness overhead.
+	waits *waitClock
 	// safeErr is what kept the safe state from being reached cleanly (a
 	// fault whose Clear did not finish, a fault that panicked): the
 	// scenario's verdict becomes BENCH_ERROR, whatever the DUT said.
@@ -86,7 +89,7 @@ func (r *Rig) Run(ctx context.Context, sc *scenario.Scenario) verdict.Result {
 func (r *Rig) RunWith(ctx context.Context, sc *scenario.Scenario, dutArgs []string) (res verdict.Result) {
 	res = verdict.Result{Scenario: sc.Name, File: sc.File, Labels: sc.Labels, Started: time.Now()}
 	ru := &run{rig: r, sc: sc, rec: newRecorder(), dutArgs: append(slices.Clone(r.opts.DUTArgs), dutArgs...),
-		dutLog: &boundedBuffer{limit: dutLogLimit}}
+		dutLog: &boundedBuffer{limit: dutLogLimit}, waits: &waitClock{}}
 	ru.apdus = evidence.NewAPDULog(ru.rec.start)
 	if live := r.opts.Live; live != nil {
 		ru.rec.live = func(l verdict.Line) { live(sc.Name, l) }
@@ -108,6 +111,7 @@ func (r *Rig) RunWith(ctx context.Context, sc *scenario.Scenario, dutArgs []stri
 		if o, ok := ru.finalResultIfAny(); ok && !ru.firstAt.IsZero() {
 			ev.Measurements = append(ev.Measurements, evidence.Millis("time_to_result_ms", o.at.Sub(ru.firstAt), sc.Expect.Within))
 		}
+		ev.Measurements = append(ev.Measurements, evidence.Millis(OverheadMeasurement, ru.waits.overhead(res.Started, res.Started.Add(res.Duration)), 0))
 		res.Evidence = ev
 		// A bench that did not reach its safe state cleanly cannot vouch
 		// for what the DUT said: a fault may have stayed active.
@@ -246,7 +250,10 @@ func (ru *run) boot(ctx context.Context) error {
 	}
 	actx, cancel := context.WithTimeout(ctx, emptyBound)
 	defer cancel()
-	if err := r.parts.Reader.WaitEmpty(actx); err != nil {
+	emptyAt := time.Now()
+	err := r.parts.Reader.WaitEmpty(actx)
+	ru.waits.since(waitCard, emptyAt)
+	if err != nil {
 		return verdict.Bench("card reader "+r.Bench.Card.Reader, fmt.Errorf("a card is in the reader before the scenario starts: %w", err))
 	}
 	if err := r.parts.ECR.Flush(); err != nil {
@@ -272,6 +279,7 @@ func (ru *run) boot(ctx context.Context) error {
 		l = el
 	}
 	ru.sess = newSession(l, ru.rec)
+	ru.sess.waited = func(start time.Time) { ru.waits.since(waitDUT, start) }
 	ru.lc = NewLifecycle(ru.lifecycleHooks())
 
 	ru.target = &target{ru: ru}
@@ -449,7 +457,9 @@ func (ru *run) safe(parent context.Context) {
 	ctx, cancel := cleanupContext(parent, ru.rig.opts.Cleanup)
 	defer cancel()
 	if ru.lc != nil {
+		stopAt := time.Now()
 		how, err := ru.lc.Safe(ctx)
+		ru.waits.since(waitDUT, stopAt)
 		switch {
 		case err != nil:
 			ru.rec.add("poshil", "safe state: stopping the DUT: "+err.Error())
@@ -512,6 +522,7 @@ const settle = 500 * time.Millisecond
 func (ru *run) confirmRig(ctx context.Context) error {
 	t := time.NewTimer(settle)
 	defer t.Stop()
+	defer ru.waits.since(waitTimeout, time.Now())
 	var slotDone <-chan struct{}
 	if ru.slot != nil {
 		slotDone = ru.slot.Done()

@@ -49,6 +49,9 @@ type session struct {
 	// onMessage sees every message from the DUT as it arrives (fault
 	// triggers), before any waiter does.
 	onMessage func(ecr.Message)
+	// waited, if set, is told when each wait that started at start ends
+	// (the harness overhead counts it out).
+	waited func(start time.Time)
 }
 
 // setDUTDone watches a (re)started DUT process.
@@ -103,6 +106,9 @@ func (s *session) sendStep(ctx context.Context, m ecr.Message, step yamldoc.Pos)
 	s.sent = append(s.sent, oracle.Entry{At: time.Now(), Dir: oracle.ToDUT, Msg: m, Step: step})
 	s.mu.Unlock()
 	s.rec.add("ecr", describe(m))
+	if s.waited != nil {
+		defer s.waited(time.Now()) // the DUT's ACK, over the line as it is
+	}
 	if err := s.link.Send(ctx, m); err != nil {
 		if errors.Is(err, ecr.ErrNoAck) {
 			return fmt.Errorf("terminal did not acknowledge %s: %w", m.Kind, err)
@@ -142,6 +148,9 @@ func (s *session) waitLog(ctx context.Context, what string, done func([]oracle.E
 // fails; it ends early when ctx ends, the link fails or the DUT process
 // dies.
 func (s *session) wait(ctx context.Context, what string, poll func() (bool, error)) error {
+	if s.waited != nil {
+		defer s.waited(time.Now())
+	}
 	for {
 		s.mu.Lock()
 		if done, err := poll(); done || err != nil {

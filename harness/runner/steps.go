@@ -52,6 +52,7 @@ func (ru *run) step(ctx context.Context, st *scenario.Step) error {
 	case st.Wait != nil:
 		t := time.NewTimer(*st.Wait)
 		defer t.Stop()
+		defer ru.waits.since(waitTimeout, time.Now())
 		select {
 		case <-t.C:
 			return nil
