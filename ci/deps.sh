@@ -27,6 +27,8 @@ command -v npm >/dev/null 2>&1 || need+=(npm)
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 # gitlab-ci-local copies the project into each job's folder with rsync.
 command -v rsync >/dev/null 2>&1 || need+=(rsync)
+# openssl checks the X9.19 MAC independently (fixtures/termkeys).
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

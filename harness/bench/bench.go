@@ -100,6 +100,13 @@ type EmulatedHost struct {
 	// Expose allows a Listen address beyond loopback (other machines
 	// can then reach the emulated host); poshil run warns about it.
 	Expose bool `yaml:"expose"`
+	// Terminals are the terminal master keys (TMK) the host delivers
+	// working keys under at sign-on, by terminal ID; others use the
+	// published test TMK (check value 8BAF47).
+	Terminals []acquirer.TerminalKey `yaml:"terminals"`
+	// MAC is "required" to refuse (63) requests without a MAC; by default
+	// only the MACs present are checked.
+	MAC string `yaml:"mac"`
 }
 
 // Power is the DUT's supply.

@@ -151,7 +151,8 @@ func (b *Bench) Check(n *yaml.Node) error {
 		if b.Host.Emulated.Default == "" {
 			b.Host.Emulated.Default = "00"
 		}
-		if _, err := acquirer.NewServer(acquirer.Config{Default: b.Host.Emulated.Default, Rules: b.Host.Emulated.Rules}); err != nil {
+		if _, err := acquirer.NewServer(acquirer.Config{Default: b.Host.Emulated.Default, Rules: b.Host.Emulated.Rules,
+			Terminals: b.Host.Emulated.Terminals, MAC: b.Host.Emulated.MAC}); err != nil {
 			add("host.emulated", "host.emulated: %v", err)
 		}
 	default:

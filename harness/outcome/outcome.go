@@ -47,6 +47,10 @@ const (
 	RestrictedCard Code = "RESTRICTED_CARD" // 62: restricted or frozen account
 	NotPermitted   Code = "NOT_PERMITTED"   // 57, 58: transaction not permitted to the cardholder or terminal
 	CallIssuer     Code = "CALL_ISSUER"     // 01, 02: refer to the card issuer (a call for authorisation)
+
+	// Terminal keys and MAC.
+	NotSignedOn   Code = "NOT_SIGNED_ON"  // no working keys: the sign-on was refused or its keys failed their checks; the terminal does not trade
+	SecurityError Code = "SECURITY_ERROR" // 63, or a host response whose MAC failed: never trusted, an authorisation is reversed
 )
 
 // All lists every canonical code, for validation and documentation.
@@ -57,6 +61,7 @@ var All = []Code{
 	HostUnreachable, HostTimeout, InsufficientFunds, ExceedsLimit, InvalidCard,
 	SuspectedFraud, IssuerUnavailable, SystemError, NotSupported, PrinterError,
 	RestrictedCard, NotPermitted, CallIssuer,
+	NotSignedOn, SecurityError,
 }
 
 // Valid reports whether c is a canonical code.
@@ -92,6 +97,8 @@ func FromHostResponse(rc string) Code {
 		return IssuerUnavailable
 	case "96":
 		return SystemError
+	case "63":
+		return SecurityError
 	default:
 		return Declined
 	}

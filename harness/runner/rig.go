@@ -169,7 +169,8 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 	}
 	hostAddr := b.Host.Address
 	if h := b.Host.Emulated; h != nil {
-		r.acq, err = acquirer.NewServer(acquirer.Config{Default: h.Default, Rules: h.Rules, Issuers: cards.IssuerKeys()})
+		r.acq, err = acquirer.NewServer(acquirer.Config{Default: h.Default, Rules: h.Rules, Issuers: cards.IssuerKeys(),
+			Terminals: h.Terminals, MAC: h.MAC})
 		if err != nil {
 			return nil, verdict.Bench("host", err)
 		}
