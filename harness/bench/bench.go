@@ -65,6 +65,10 @@ type Line struct {
 	// faults (cut, bit errors, delay) work on it. An emulated line always
 	// has it.
 	Proxy bool `yaml:"proxy"`
+	// Format is what an emulated swipe reader sends (msr only): "ascii"
+	// (the default: decoded track characters) or "raw" (the bits its head
+	// clocked, for a DUT that decodes them itself; see package magstripe).
+	Format string `yaml:"format"`
 }
 
 // Remote reports whether the line is a port server's (rfc2217://host:port

@@ -202,6 +202,9 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 			return nil, verdict.Bench("msr line", err)
 		}
 		r.msr = magstripe.NewMSR(r.msrPTY.Port())
+		if b.MSR.Format != "" {
+			r.msr.SetFormat(magstripe.Format(b.MSR.Format))
+		}
 		r.faultParts[fault.PartMSR] = r.msr
 	}
 	if err := r.openPrinter(); err != nil {
