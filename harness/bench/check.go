@@ -102,6 +102,20 @@ func (b *Bench) Check(n *yaml.Node) error {
 			add("printer.baud", "printer.baud: %v", err)
 		}
 	}
+	if b.Keypad != nil {
+		if strings.TrimSpace(b.Keypad.Port) == "" {
+			add("keypad.port", "keypad.port: a device path, or \"emulated\" for poshil's keypad controller on a pseudo-terminal pair")
+		}
+		if b.Keypad.Baud == 0 {
+			b.Keypad.Baud = 115200
+		}
+		if err := checkBaud(b.Keypad.Baud); err != nil {
+			add("keypad.baud", "keypad.baud: %v", err)
+		}
+		if b.Keypad.Format != "" {
+			add("keypad.format", "keypad.format: a format is for the swipe reader (msr) only")
+		}
+	}
 	if b.DUT.Adapter == "" {
 		b.DUT.Adapter = "ecr"
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/poshil/poshil/drivers/serial"
 	"github.com/poshil/poshil/fixtures/acquirer"
+	"github.com/poshil/poshil/fixtures/keypad"
 	"github.com/poshil/poshil/fixtures/magstripe"
 	"github.com/poshil/poshil/harness/fault"
 	"github.com/poshil/poshil/harness/yamldoc"
@@ -321,3 +322,70 @@ func TestSwipeFaultsInjectClear(t *testing.T) {
 }
 
 func slicesEqual(a, b magstripe.Bits) bool { return string(a) == string(b) }
+
+// keypadTarget is a bench with an emulated PIN pad.
+type keypadTarget struct {
+	msrTarget
+	kp any
+}
+
+func (t *keypadTarget) Part(p fault.Part) any {
+	if p == fault.PartKeypad {
+		return t.kp
+	}
+	return nil
+}
+
+func TestKeyFaults(t *testing.T) {
+	specs, err := msrSpecs(`faults:
+  - key_bounce: {key: "2"}
+  - key_stuck: {key: enter}
+  - key_dead: {key: "0"}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []keypad.Fault{{Kind: keypad.Bounce, Key: '2'}, {Kind: keypad.Stuck, Key: 'E'}, {Kind: keypad.Dead, Key: '0'}}
+	ctx := context.Background()
+	for i, s := range specs {
+		if n := fault.NeedsOf(s.Fault); len(n) != 1 || n[0] != fault.PartKeypad {
+			t.Errorf("%s needs %v", s.Name, n)
+		}
+		kp := keypad.New(nil)
+		tg := &keypadTarget{kp: kp}
+		if err := s.Fault.Inject(ctx, tg); err != nil {
+			t.Fatal(err)
+		}
+		if got := kp.Faults(); len(got) != 1 || got[0] != want[i] {
+			t.Errorf("%s: faults %v, want %v", s.Name, got, want[i])
+		}
+		for range 2 {
+			if err := s.Fault.Clear(ctx, tg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := kp.Faults(); len(got) != 0 {
+			t.Errorf("%s: after Clear %v", s.Name, got)
+		}
+		if err := s.Fault.Inject(ctx, &keypadTarget{}); !errors.Is(err, fault.ErrUnsupported) {
+			t.Errorf("%s without a PIN pad: %v", s.Name, err)
+		}
+	}
+	for _, tc := range []struct{ src, want string }{
+		{"faults:\n  - key_bounce: {key: 2}\n", ""},
+		{"faults:\n  - key_bounce: {key: \"22\"}\n", "s.yaml:2:23: key_bounce.key: want one digit"},
+		{"faults:\n  - key_dead: {}\n", "key_dead.key: want one digit"},
+		{"faults:\n  - key_stuck: {key: menu}\n", `key_stuck.key: want one digit (quoted: "2"), enter, clear or cancel, got "menu"`},
+	} {
+		_, err := msrSpecs(tc.src)
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%q: %v", tc.src, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, yamldoc.ErrInvalid) {
+			t.Errorf("%q:\n got %v\nwant %q", tc.src, err, tc.want)
+		}
+	}
+}

@@ -82,6 +82,7 @@ type Rig struct {
 	msrPTY   *serial.PTY
 	msr      *magstripe.MSR
 	printer  *printerRig // the emulated receipt printer, or nil
+	keypad   *keypadRig  // the emulated PIN pad, or nil
 	workdir  string
 	// sched is the running scenario's fault schedule, for event hooks
 	// that live as long as the rig (line and network proxies).
@@ -210,6 +211,9 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 	if err := r.openPrinter(); err != nil {
 		return nil, err
 	}
+	if err := r.openKeypad(); err != nil {
+		return nil, err
+	}
 	if pw := b.Power; pw != nil {
 		r.supply, err = emulated.New(filepath.Join(r.workdir, "supply.state"), &emulated.Opts{Nominal: pw.Nominal.Potential()})
 		if err != nil {
@@ -270,6 +274,7 @@ func (r *Rig) Close() error {
 		errs = append(errs, r.msrPTY.Close())
 	}
 	errs = append(errs, r.closePrinter())
+	errs = append(errs, r.closeKeypad())
 	if r.acq != nil {
 		errs = append(errs, r.acq.Close())
 	}
