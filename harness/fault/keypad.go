@@ -14,22 +14,65 @@ import (
 
 func init() {
 	Register("key_bounce", "a key of the PIN pad bounces (its contact makes and breaks twice, 2 ms apart, before it holds): key 0-9|enter|clear|cancel; the PIN sent is the PIN typed",
-		func() Fault { return &KeyFault{kind: keypad.Bounce} })
+		func() Fault { return &KeyBounce{} })
 	Register("key_stuck", "a key of the PIN pad sticks down once pressed; the keypad controller repeats it while later keys are typed: key 0-9|enter|clear|cancel; the repeats never count: the PIN sent is the PIN typed",
-		func() Fault { return &KeyFault{kind: keypad.Stuck} })
+		func() Fault { return &KeyStuck{} })
 	Register("key_dead", "a key of the PIN pad never registers: key 0-9|enter|clear|cancel; PIN entry shows one digit fewer (PIN ***), the PIN is never sent short or wrong",
-		func() Fault { return &KeyFault{kind: keypad.Dead} })
+		func() Fault { return &KeyDead{} })
 }
 
-// KeyFault is one faulty key of the emulated PIN pad (key_bounce,
-// key_stuck, key_dead). In YAML:
+// KeyBounce is a key of the emulated PIN pad that bounces. In YAML:
 //
 //   - key_bounce: {key: "2"}
+type KeyBounce struct {
+	KeyFault `yaml:",inline"`
+}
+
+// KeyStuck is a key of the emulated PIN pad that sticks down once pressed.
+// In YAML:
+//
+//   - key_stuck: {key: "4"}
+type KeyStuck struct {
+	KeyFault `yaml:",inline"`
+}
+
+// KeyDead is a key of the emulated PIN pad that never registers. In YAML:
+//
+//   - key_dead: {key: "3"}
+type KeyDead struct {
+	KeyFault `yaml:",inline"`
+}
+
+// Inject implements Fault.
+func (f *KeyBounce) Inject(ctx context.Context, t Target) error {
+	return f.inject(ctx, t, keypad.Bounce)
+}
+
+// Inject implements Fault.
+func (f *KeyStuck) Inject(ctx context.Context, t Target) error {
+	return f.inject(ctx, t, keypad.Stuck)
+}
+
+// Inject implements Fault.
+func (f *KeyDead) Inject(ctx context.Context, t Target) error {
+	return f.inject(ctx, t, keypad.Dead)
+}
+
+// Check validates the key.
+func (f *KeyBounce) Check(n *yaml.Node) error { return f.check(n, keypad.Bounce) }
+
+// Check validates the key.
+func (f *KeyStuck) Check(n *yaml.Node) error { return f.check(n, keypad.Stuck) }
+
+// Check validates the key.
+func (f *KeyDead) Check(n *yaml.Node) error { return f.check(n, keypad.Dead) }
+
+// KeyFault is what the key faults share: the key, and the fault's layer
+// on the PIN pad.
 type KeyFault struct {
 	// Key is a digit, or enter, clear or cancel.
 	Key string `yaml:"key"`
 
-	kind    keypad.Kind
 	mu      sync.Mutex
 	restore func()
 }
@@ -53,17 +96,17 @@ func (f *KeyFault) keyCode() (byte, bool) {
 	return 0, false
 }
 
-// Check validates the key.
-func (f *KeyFault) Check(n *yaml.Node) error {
+// check validates the key.
+func (f *KeyFault) check(n *yaml.Node, kind keypad.Kind) error {
 	if _, ok := f.keyCode(); !ok {
-		return yamldoc.At(yamldoc.FindOr(n, "key"), "key_%s.key: want one digit (quoted: \"2\"), enter, clear or cancel, got %q", f.kind, f.Key)
+		return yamldoc.At(yamldoc.FindOr(n, "key"), "key_%s.key: want one digit (quoted: \"2\"), enter, clear or cancel, got %q", kind, f.Key)
 	}
 	return nil
 }
 
-// Inject implements Fault.
-func (f *KeyFault) Inject(ctx context.Context, t Target) error {
-	name := "key_" + string(f.kind)
+// inject adds the fault's layer on the bench's PIN pad.
+func (f *KeyFault) inject(ctx context.Context, t Target, kind keypad.Kind) error {
+	name := "key_" + string(kind)
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
@@ -80,8 +123,8 @@ func (f *KeyFault) Inject(ctx context.Context, t Target) error {
 	if f.restore != nil {
 		f.restore()
 	}
-	f.restore = kp.SetFault(keypad.Fault{Kind: f.kind, Key: k})
-	t.Note("keypad: a key %s", f.kind)
+	f.restore = kp.SetFault(keypad.Fault{Kind: kind, Key: k})
+	t.Note("keypad: a key %s", kind)
 	return nil
 }
 

@@ -353,14 +353,15 @@ func TestKeyFaults(t *testing.T) {
 		}
 		kp := keypad.New(nil)
 		tg := &keypadTarget{kp: kp}
-		if err := s.Fault.Inject(ctx, tg); err != nil {
+		f := fault.Instance(s.Fault) // as a run arms it: the kind survives the copy
+		if err := f.Inject(ctx, tg); err != nil {
 			t.Fatal(err)
 		}
 		if got := kp.Faults(); len(got) != 1 || got[0] != want[i] {
 			t.Errorf("%s: faults %v, want %v", s.Name, got, want[i])
 		}
 		for range 2 {
-			if err := s.Fault.Clear(ctx, tg); err != nil {
+			if err := f.Clear(ctx, tg); err != nil {
 				t.Fatal(err)
 			}
 		}
