@@ -38,6 +38,11 @@ type Bench struct {
 	// ESC/POS printer on a pty (receipts captured, printer faults), or a
 	// device path the DUT is given as is.
 	Printer *Line `yaml:"printer"`
+	// Keypad is the DUT's PIN pad line: "emulated" for poshil's keypad
+	// controller on a pty (key events with its own clock; keypad faults),
+	// given to the DUT as {keypad}. With one, pin and key steps are typed
+	// on it instead of sent as ECR KEY messages.
+	Keypad *Line `yaml:"keypad"`
 
 	// File is where the bench was loaded from ("(embedded) emulated.yaml"
 	// for the default).
@@ -65,6 +70,10 @@ type Line struct {
 	// faults (cut, bit errors, delay) work on it. An emulated line always
 	// has it.
 	Proxy bool `yaml:"proxy"`
+	// Format is what an emulated swipe reader sends (msr only): "ascii"
+	// (the default: decoded track characters) or "raw" (the bits its head
+	// clocked, for a DUT that decodes them itself; see package magstripe).
+	Format string `yaml:"format"`
 }
 
 // Remote reports whether the line is a port server's (rfc2217://host:port
@@ -144,7 +153,7 @@ type Process struct {
 	// Command is argv; a bare name is looked up beside the poshil binary,
 	// then in $POSHIL_BIN, then on $PATH. Placeholders: {config} {ecr}
 	// {msr} {reader} {host} {journal} {supply} {workdir} {bench_dir}
-	// {printer}.
+	// {printer} {keypad}.
 	Command []string `yaml:"command"`
 	// Config, when set, is written as JSON to {config} with placeholders
 	// in its string values expanded.
@@ -157,7 +166,7 @@ type Process struct {
 }
 
 // Placeholders that Process.Command and Process.Config may use.
-var Placeholders = []string{"{config}", "{ecr}", "{msr}", "{reader}", "{host}", "{journal}", "{supply}", "{workdir}", BenchDir, "{printer}"}
+var Placeholders = []string{"{config}", "{ecr}", "{msr}", "{reader}", "{host}", "{journal}", "{supply}", "{workdir}", BenchDir, "{printer}", "{keypad}"}
 
 // BenchDir is the placeholder for the folder of the bench file, so a bench
 // names its programs and profile relative to itself, wherever poshil runs.
@@ -281,6 +290,9 @@ func (b *Bench) Parts() []fault.Part {
 	}
 	if b.Printer != nil && b.Printer.Emulated() {
 		ps = append(ps, fault.PartPrinter)
+	}
+	if b.Keypad != nil && b.Keypad.Emulated() {
+		ps = append(ps, fault.PartKeypad)
 	}
 	return ps
 }

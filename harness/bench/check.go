@@ -12,6 +12,7 @@ import (
 
 	"github.com/poshil/poshil/drivers/power"
 	"github.com/poshil/poshil/fixtures/acquirer"
+	"github.com/poshil/poshil/fixtures/magstripe"
 	"github.com/poshil/poshil/harness/dut"
 	"github.com/poshil/poshil/harness/yamldoc"
 )
@@ -101,6 +102,20 @@ func (b *Bench) Check(n *yaml.Node) error {
 			add("printer.baud", "printer.baud: %v", err)
 		}
 	}
+	if b.Keypad != nil {
+		if strings.TrimSpace(b.Keypad.Port) == "" {
+			add("keypad.port", "keypad.port: a device path, or \"emulated\" for poshil's keypad controller on a pseudo-terminal pair")
+		}
+		if b.Keypad.Baud == 0 {
+			b.Keypad.Baud = 115200
+		}
+		if err := checkBaud(b.Keypad.Baud); err != nil {
+			add("keypad.baud", "keypad.baud: %v", err)
+		}
+		if b.Keypad.Format != "" {
+			add("keypad.format", "keypad.format: a format is for the swipe reader (msr) only")
+		}
+	}
 	if b.DUT.Adapter == "" {
 		b.DUT.Adapter = "ecr"
 	}
@@ -128,6 +143,15 @@ func (b *Bench) Check(n *yaml.Node) error {
 		if err != nil {
 			add(l.key+".port", "%s.port %q: want rfc2217://host:port or tcp://host:port of a port server: %v", l.key, l.line.Port, err)
 		}
+	}
+	if b.MSR != nil && !magstripe.Format(b.MSR.Format).Valid() {
+		add("msr.format", "msr.format %q: want ascii or raw", b.MSR.Format)
+	}
+	if b.ECR.Format != "" {
+		add("ecr.format", "ecr.format: a format is for the swipe reader (msr) only")
+	}
+	if b.Printer != nil && b.Printer.Format != "" {
+		add("printer.format", "printer.format: a format is for the swipe reader (msr) only")
 	}
 	if b.MSR != nil && b.MSR.Proxy {
 		add("msr.proxy", "msr.proxy: the line fault proxy is for the ECR line only")

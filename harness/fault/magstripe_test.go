@@ -5,9 +5,11 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/poshil/poshil/drivers/serial"
 	"github.com/poshil/poshil/fixtures/acquirer"
+	"github.com/poshil/poshil/fixtures/keypad"
 	"github.com/poshil/poshil/fixtures/magstripe"
 	"github.com/poshil/poshil/harness/fault"
 	"github.com/poshil/poshil/harness/yamldoc"
@@ -225,5 +227,166 @@ func TestMagstripeFaultsScheduled(t *testing.T) {
 	}
 	if len(m.Damage()) != 0 {
 		t.Errorf("damage left after ClearAll: %v", m.Damage())
+	}
+}
+
+func TestSwipeFaultsFromYAML(t *testing.T) {
+	specs, err := msrSpecs(`faults:
+  - swipe_backwards:
+  - swipe_too_fast: {track: 2, lost: 5, seed: 1}
+  - swipe_too_fast:
+  - swipe_twice: {gap: 200ms}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, ok := specs[1].Fault.(*fault.SwipeTooFast); !ok || f.Track != 2 || f.Lost != 5 || f.Seed != 1 {
+		t.Errorf("spec 2: %#v", specs[1].Fault)
+	}
+	if f, ok := specs[3].Fault.(*fault.SwipeTwice); !ok || f.MaxDelay() != 200*time.Millisecond {
+		t.Errorf("spec 4: %#v", specs[3].Fault)
+	}
+	for _, s := range specs {
+		if n := fault.NeedsOf(s.Fault); len(n) != 1 || n[0] != fault.PartMSR {
+			t.Errorf("%s needs %v", s.Name, n)
+		}
+	}
+	for _, tc := range []struct{ src, want string }{
+		{"faults:\n  - swipe_too_fast: {track: 3}\n", "s.yaml:2:29: swipe_too_fast.track: want 1 or 2"},
+		{"faults:\n  - swipe_too_fast: {lost: 0}\n", "s.yaml:2:28: swipe_too_fast.lost: want 1 to 64 bits, got 0"},
+		{"faults:\n  - swipe_too_fast: {lost: 65}\n", "swipe_too_fast.lost: want 1 to 64 bits, got 65"},
+		{"faults:\n  - swipe_twice: {gap: 6s}\n", "s.yaml:2:24: swipe_twice.gap: want more than 0 and at most 5s, got 6s"},
+		{"faults:\n  - swipe_twice: {gap: 0s}\n", "swipe_twice.gap: want more than 0"},
+		{"faults:\n  - swipe_backwards: {seed: 1}\n", `unknown key "seed"`},
+	} {
+		_, err := msrSpecs(tc.src)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, yamldoc.ErrInvalid) {
+			t.Errorf("%q:\n got %v\nwant %q", tc.src, err, tc.want)
+		}
+	}
+}
+
+// TestSwipeFaultsInjectClear: each operator fault changes what the MSR
+// sends while it is in force, and its Clear gives the clean swipe back.
+func TestSwipeFaultsInjectClear(t *testing.T) {
+	ctx := context.Background()
+	good1, good2 := "%"+msrT1+"?", ";"+msrT2+"?"
+	for _, tc := range []struct {
+		f      fault.Fault
+		format magstripe.Format
+		check  func(line string) bool
+	}{
+		// An ASCII reader reads a backwards swipe backwards: the same line.
+		{&fault.SwipeBackwards{}, magstripe.FormatASCII, func(l string) bool { return l == good1+good2+"\r" }},
+		// A raw reader sends the reversed bits.
+		{&fault.SwipeBackwards{}, magstripe.FormatRaw, func(l string) bool {
+			r, err := magstripe.ParseRaw([]byte(l))
+			b, _ := magstripe.Encode(2, msrT2)
+			return err == nil && len(r.T2) == len(b) && r.T2[0] == b[len(b)-1] && r.Decode().Track2.Data == msrT2 && !slicesEqual(r.T2, b)
+		}},
+		{&fault.SwipeTooFast{Track: 2, Lost: 5, Seed: 1}, magstripe.FormatASCII, func(l string) bool { return l == good1+";E?\r" }},
+		{&fault.SwipeTooFast{}, magstripe.FormatASCII, func(l string) bool { return l == "%E?;E?\r" }},
+	} {
+		m, tg := msrBench(t)
+		m.SetFormat(tc.format)
+		clean := msrLine(t, m)
+		if err := tc.f.Inject(ctx, tg); err != nil {
+			t.Fatalf("%T: Inject: %v", tc.f, err)
+		}
+		if got := msrLine(t, m); !tc.check(got) {
+			t.Errorf("%T (%s): line %q", tc.f, tc.format, got)
+		}
+		if err := tc.f.Clear(ctx, tg); err != nil {
+			t.Errorf("%T: Clear: %v", tc.f, err)
+		}
+		if got := msrLine(t, m); got != clean || len(m.Damage()) != 0 {
+			t.Errorf("%T: after Clear: %q, %d layers", tc.f, got, len(m.Damage()))
+		}
+	}
+	m, tg := msrBench(t)
+	tw := &fault.SwipeTwice{}
+	if err := tw.Inject(ctx, tg); err != nil {
+		t.Fatal(err)
+	}
+	if d := m.Damage(); len(d) != 1 || !d[0].Twice || d[0].TwiceGap != 50*time.Millisecond {
+		t.Errorf("swipe_twice layers: %v", d)
+	}
+	if err := tw.Clear(ctx, tg); err != nil || len(m.Damage()) != 0 {
+		t.Errorf("swipe_twice Clear: %v, %d layers", err, len(m.Damage()))
+	}
+	for _, f := range []fault.Fault{&fault.SwipeBackwards{}, &fault.SwipeTooFast{}, &fault.SwipeTwice{}} {
+		if err := f.Inject(ctx, &msrTarget{}); !errors.Is(err, fault.ErrUnsupported) {
+			t.Errorf("%T on a bench without MSR: %v", f, err)
+		}
+	}
+}
+
+func slicesEqual(a, b magstripe.Bits) bool { return string(a) == string(b) }
+
+// keypadTarget is a bench with an emulated PIN pad.
+type keypadTarget struct {
+	msrTarget
+	kp any
+}
+
+func (t *keypadTarget) Part(p fault.Part) any {
+	if p == fault.PartKeypad {
+		return t.kp
+	}
+	return nil
+}
+
+func TestKeyFaults(t *testing.T) {
+	specs, err := msrSpecs(`faults:
+  - key_bounce: {key: "2"}
+  - key_stuck: {key: enter}
+  - key_dead: {key: "0"}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []keypad.Fault{{Kind: keypad.Bounce, Key: '2'}, {Kind: keypad.Stuck, Key: 'E'}, {Kind: keypad.Dead, Key: '0'}}
+	ctx := context.Background()
+	for i, s := range specs {
+		if n := fault.NeedsOf(s.Fault); len(n) != 1 || n[0] != fault.PartKeypad {
+			t.Errorf("%s needs %v", s.Name, n)
+		}
+		kp := keypad.New(nil)
+		tg := &keypadTarget{kp: kp}
+		f := fault.Instance(s.Fault) // as a run arms it: the kind survives the copy
+		if err := f.Inject(ctx, tg); err != nil {
+			t.Fatal(err)
+		}
+		if got := kp.Faults(); len(got) != 1 || got[0] != want[i] {
+			t.Errorf("%s: faults %v, want %v", s.Name, got, want[i])
+		}
+		for range 2 {
+			if err := f.Clear(ctx, tg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := kp.Faults(); len(got) != 0 {
+			t.Errorf("%s: after Clear %v", s.Name, got)
+		}
+		if err := s.Fault.Inject(ctx, &keypadTarget{}); !errors.Is(err, fault.ErrUnsupported) {
+			t.Errorf("%s without a PIN pad: %v", s.Name, err)
+		}
+	}
+	for _, tc := range []struct{ src, want string }{
+		{"faults:\n  - key_bounce: {key: 2}\n", ""},
+		{"faults:\n  - key_bounce: {key: \"22\"}\n", "s.yaml:2:23: key_bounce.key: want one digit"},
+		{"faults:\n  - key_dead: {}\n", "key_dead.key: want one digit"},
+		{"faults:\n  - key_stuck: {key: menu}\n", `key_stuck.key: want one digit (quoted: "2"), enter, clear or cancel, got "menu"`},
+	} {
+		_, err := msrSpecs(tc.src)
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%q: %v", tc.src, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, yamldoc.ErrInvalid) {
+			t.Errorf("%q:\n got %v\nwant %q", tc.src, err, tc.want)
+		}
 	}
 }

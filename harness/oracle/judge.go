@@ -109,6 +109,7 @@ func Judge(file string, exp *scenario.Expect, l Log) error {
 	j.final()
 	j.retransmits()
 	j.host()
+	j.cardNumber()
 	j.panRule()
 	j.receipts()
 	return j.fails.err()

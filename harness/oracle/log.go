@@ -63,6 +63,9 @@ type Log struct {
 type Host struct {
 	// In lists the MTIs of the messages the host received, in order.
 	In []string
+	// PANs lists the card number of each authorisation request (0100,
+	// 0200) the host received, in order ("" when it had none).
+	PANs []string
 	// Net is the card's net debit on the host's ledger in minor units,
 	// nil when unknown (no card profile).
 	Net *int64

@@ -41,6 +41,9 @@ func (ru *run) log() oracle.Log {
 		for _, r := range host.Journal() {
 			if r.Dir == acquirer.In && r.Txn != nil {
 				h.In = append(h.In, r.Txn.MTI)
+				if r.Txn.MTI == "0100" || r.Txn.MTI == "0200" {
+					h.PANs = append(h.PANs, r.Txn.CardPAN())
+				}
 			}
 		}
 		if ru.profile != nil {

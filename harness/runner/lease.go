@@ -68,7 +68,7 @@ func benchKeys(ctx context.Context, b *bench.Bench) ([]lease.Key, error) {
 	if k, err := lease.Reader(lease.PCSCSocket(), b.Card.Reader); err == nil {
 		keys = append(keys, k)
 	}
-	for _, l := range []*bench.Line{&b.ECR, b.MSR, b.Printer} {
+	for _, l := range []*bench.Line{&b.ECR, b.MSR, b.Printer, b.Keypad} {
 		if l == nil || l.Port == "" || l.Emulated() {
 			continue
 		}

@@ -12,7 +12,7 @@ import (
 // open, before the DUT starts: a port that cannot open is the bench's
 // fault (BENCH_ERROR), whichever part it is, never the DUT's.
 func checkPorts(vars map[string]string) error {
-	for _, p := range []struct{ part, key string }{{"ecr line", "{ecr}"}, {"msr line", "{msr}"}, {"printer line", "{printer}"}} {
+	for _, p := range []struct{ part, key string }{{"ecr line", "{ecr}"}, {"msr line", "{msr}"}, {"printer line", "{printer}"}, {"keypad line", "{keypad}"}} {
 		path := vars[p.key]
 		if path == "" {
 			continue

@@ -84,6 +84,7 @@ type Rig struct {
 	msrPTY   *serial.PTY
 	msr      *magstripe.MSR
 	printer  *printerRig // the emulated receipt printer, or nil
+	keypad   *keypadRig  // the emulated PIN pad, or nil
 	workdir  string
 	// sched is the running scenario's fault schedule, for event hooks
 	// that live as long as the rig (line and network proxies).
@@ -208,9 +209,15 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 			return nil, verdict.Bench("msr line", err)
 		}
 		r.msr = magstripe.NewMSR(r.msrPTY.Port())
+		if b.MSR.Format != "" {
+			r.msr.SetFormat(magstripe.Format(b.MSR.Format))
+		}
 		r.faultParts[fault.PartMSR] = r.msr
 	}
 	if err := r.openPrinter(); err != nil {
+		return nil, err
+	}
+	if err := r.openKeypad(); err != nil {
 		return nil, err
 	}
 	if pw := b.Power; pw != nil {
@@ -276,6 +283,7 @@ func (r *Rig) Close() error {
 		errs = append(errs, r.msrPTY.Close())
 	}
 	errs = append(errs, r.closePrinter())
+	errs = append(errs, r.closeKeypad())
 	if r.acq != nil {
 		errs = append(errs, r.acq.Close())
 	}

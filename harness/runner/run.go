@@ -267,6 +267,9 @@ func (ru *run) boot(ctx context.Context) error {
 	if err := r.resetPrinter(); err != nil {
 		return err
 	}
+	if err := r.resetKeypad(); err != nil {
+		return err
+	}
 	var l link
 	if r.Bench.DUT.Adapter == "process" {
 		ru.procLink = &lazyProcess{}
@@ -311,6 +314,7 @@ func (ru *run) boot(ctx context.Context) error {
 			bench.BenchDir: r.Bench.Dir(),
 			"{printer}":    r.printerPath(),
 			bench.Resolver: r.resolverAddr(),
+			"{keypad}":     r.keypadPath(),
 		}
 		// A part the DUT cannot open is the bench's fault: check before
 		// the DUT starts, so it is not taken for the DUT's failure.

@@ -33,11 +33,17 @@ func (ru *run) step(ctx context.Context, st *scenario.Step) error {
 			pin = wrongPIN(pin)
 		}
 		ru.rec.add("poshil", fmt.Sprintf("PIN entered (%s, %d digits)", *st.PIN, len(pin)))
+		if kp := ru.rig.keypad; kp != nil {
+			return kp.press(ctx, pin+string(rune(ecr.KeyEnter)))
+		}
 		return ru.sess.send(ctx, ecr.Message{Kind: ecr.Key, Fields: []ecr.Field{{Key: "keys", Value: pin + string(rune(ecr.KeyEnter))}}})
 	case st.Key != nil:
 		k, err := scenario.KeyCode(*st.Key)
 		if err != nil {
 			return err
+		}
+		if kp := ru.rig.keypad; kp != nil {
+			return kp.press(ctx, string(k))
 		}
 		return ru.sess.send(ctx, ecr.Message{Kind: ecr.Key, Fields: []ecr.Field{{Key: "keys", Value: string(k)}}})
 	case st.Expect != nil:
