@@ -47,6 +47,10 @@ const (
 	RestrictedCard Code = "RESTRICTED_CARD" // 62: restricted or frozen account
 	NotPermitted   Code = "NOT_PERMITTED"   // 57, 58: transaction not permitted to the cardholder or terminal
 	CallIssuer     Code = "CALL_ISSUER"     // 01, 02: refer to the card issuer (a call for authorisation)
+
+	// The terminal's own state stops it trading.
+	ClockError   Code = "CLOCK_ERROR"   // its clock is one it knows is invalid (before its build date)
+	JournalError Code = "JOURNAL_ERROR" // its journal cannot be written: it could not guarantee a reversal
 )
 
 // All lists every canonical code, for validation and documentation.
@@ -57,6 +61,7 @@ var All = []Code{
 	HostUnreachable, HostTimeout, InsufficientFunds, ExceedsLimit, InvalidCard,
 	SuspectedFraud, IssuerUnavailable, SystemError, NotSupported, PrinterError,
 	RestrictedCard, NotPermitted, CallIssuer,
+	ClockError, JournalError,
 }
 
 // Valid reports whether c is a canonical code.

@@ -1,0 +1,119 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/poshil/poshil/harness/faketime"
+	"github.com/poshil/poshil/harness/fault"
+)
+
+// clockLauncher starts the DUT with the scenario's wrong clock (fault
+// clock), if one is set: libfaketime's environment and POSHIL_FAKETIME
+// after the bench's own variables.
+type clockLauncher struct {
+	ru *run
+	l  Launcher
+}
+
+// Launch implements Launcher.
+func (c clockLauncher) Launch(la Launch) (Process, error) {
+	if v := c.ru.clockValue(); v != "" {
+		la.Env = append(append([]string(nil), la.Env...), c.ru.clockEnv(v)...)
+	}
+	return c.l.Launch(la)
+}
+
+// clockValue is the FAKETIME value DUT processes start with ("" : the
+// real clock).
+func (ru *run) clockValue() string {
+	ru.clockMu.Lock()
+	defer ru.clockMu.Unlock()
+	return ru.clock
+}
+
+// clockEnv is the environment of clock v, and a note in the transcript
+// when libfaketime is not installed (then only a DUT that reads
+// POSHIL_FAKETIME itself sees the wrong clock).
+func (ru *run) clockEnv(v string) []string {
+	lib := faketime.Library(os.Getenv)
+	if lib == "" {
+		ru.rec.add("clock", "libfaketime is not installed (Debian: apt-get install faketime; or set "+faketime.LibVar+"): only a DUT that reads "+faketime.Var+" runs with the wrong clock")
+	}
+	return faketime.Env(v, lib, os.Getenv("LD_PRELOAD"))
+}
+
+// clockAtBoot takes the clock of a clock fault armed at the scenario's
+// start (no trigger) before the DUT's first boot, so the DUT boots once,
+// with it.
+func (ru *run) clockAtBoot() {
+	for i := range ru.sc.Faults {
+		sp := &ru.sc.Faults[i]
+		f, ok := sp.Fault.(interface{ AtBoot() string })
+		if !ok || sp.When != (fault.Trigger{}) {
+			continue
+		}
+		ru.clockMu.Lock()
+		ru.clock = f.AtBoot()
+		ru.clockMu.Unlock()
+		ru.rec.add("clock", fmt.Sprintf("DUT boots with its clock at FAKETIME=%q", f.AtBoot()))
+	}
+}
+
+// SetClock implements fault.DUTClock: DUT processes start with clock v
+// from now on, and a DUT running with another clock is stopped (gently)
+// and booted again. In the safe state nothing restarts.
+func (d dutSide) SetClock(ctx context.Context, v string) error {
+	ru := d.ru
+	ru.clockMu.Lock()
+	same := ru.clock == v
+	ru.clock = v
+	ru.clockMu.Unlock()
+	if same {
+		return nil // the DUT runs with it already (it booted with it)
+	}
+	stopped, err := ru.lc.stopForRestart(ctx, func() {
+		ru.sess.setDUTDone(nil) // an intended stop: waits go on until the restart
+		ru.rec.add("clock", "DUT stopped to restart it with another clock")
+	})
+	if errors.Is(err, ErrSafeState) || (err == nil && !stopped) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	why := fmt.Sprintf("DUT restarting with its clock at FAKETIME=%q", v)
+	if v == "" {
+		why = "DUT restarting with the real clock"
+	}
+	return d.boot(ctx, "clock", why)
+}
+
+var _ fault.DUTClock = dutSide{}
+
+// stopForRestart stops a running DUT gently (SIGTERM, then SIGKILL) so it
+// can be started again with other settings (state Off); before runs just
+// before the stop. It says whether a DUT was running; refused in the
+// safe state.
+func (lc *Lifecycle) stopForRestart(ctx context.Context, before func()) (stopped bool, err error) {
+	err = lc.do(ctx, func() error {
+		switch lc.state {
+		case Off:
+			return nil
+		case Safe:
+			return lc.refuse("DUT restart")
+		}
+		if lc.proc != nil {
+			if before != nil {
+				before()
+			}
+			lc.proc.Stop()
+		}
+		lc.state = Off
+		stopped = true
+		return nil
+	})
+	return stopped, err
+}
