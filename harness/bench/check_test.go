@@ -47,6 +47,7 @@ func TestBenchErrorsAtTheirKey(t *testing.T) {
 		{"host address without port", "", "name: real\ncard: {reader: ACS ACR39U}\necr: {port: /dev/ttyUSB0}\nhost:\n  address: testhost\n", "address: testhost", ":12: host.address \"testhost\""},
 		{"remote ecr without port", "port: emulated       # a pty pair through", "port: rfc2217://ser2net.lab # a pty pair through", "port: rfc2217://ser2net.lab", ":9: ecr.port \"rfc2217://ser2net.lab\": want rfc2217://host:port or tcp://host:port"},
 		{"remote ecr with a path", "port: emulated       # a pty pair through", "port: tcp://10.0.0.9:3001/x # a pty pair through", "port: tcp://10.0.0.9:3001/x", ":9: ecr.port \"tcp://10.0.0.9:3001/x\": want rfc2217://host:port or tcp://host:port of a port server: port \"3001/x\""},
+		{"dut clock", "clock: env", "clock: sometimes", "clock: sometimes", ":12: dut.process.clock \"sometimes\": want libfaketime"},
 		{"msr proxy", "port: emulated       # a pty pair; poshil", "port: emulated\n  proxy: true # a pty pair; poshil", "proxy: true", ":10: msr.proxy: the line fault proxy is for the ECR line only"},
 	}
 	for _, tt := range tests {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/poshil/poshil/harness/faketime"
 	"github.com/poshil/poshil/harness/fault"
+	"github.com/poshil/poshil/harness/verdict"
 )
 
 // clockLauncher starts the DUT with the scenario's wrong clock (fault
@@ -21,7 +22,11 @@ type clockLauncher struct {
 // Launch implements Launcher.
 func (c clockLauncher) Launch(la Launch) (Process, error) {
 	if v := c.ru.clockValue(); v != "" {
-		la.Env = append(append([]string(nil), la.Env...), c.ru.clockEnv(v)...)
+		env, err := c.ru.clockEnv(v)
+		if err != nil {
+			return nil, err
+		}
+		la.Env = append(append([]string(nil), la.Env...), env...)
 	}
 	return c.l.Launch(la)
 }
@@ -34,15 +39,28 @@ func (ru *run) clockValue() string {
 	return ru.clock
 }
 
-// clockEnv is the environment of clock v, and a note in the transcript
-// when libfaketime is not installed (then only a DUT that reads
-// POSHIL_FAKETIME itself sees the wrong clock).
-func (ru *run) clockEnv(v string) []string {
-	lib := faketime.Library(os.Getenv)
-	if lib == "" {
-		ru.rec.add("clock", "libfaketime is not installed (Debian: apt-get install faketime; or set "+faketime.LibVar+"): only a DUT that reads "+faketime.Var+" runs with the wrong clock")
+// clockEnv is the environment of clock v per the bench's
+// dut.process.clock. Without libfaketime a bench that needs it is a bench
+// error (the DUT would run on the real clock and be blamed for it); one
+// that does not say gets a note in the transcript (then only a DUT that
+// reads POSHIL_FAKETIME itself sees the wrong clock).
+func (ru *run) clockEnv(v string) ([]string, error) {
+	how := ""
+	if p := ru.rig.Bench.DUT.Process; p != nil {
+		how = p.Clock
 	}
-	return faketime.Env(v, lib, os.Getenv("LD_PRELOAD"))
+	if how == "env" {
+		return faketime.Env(v, "", ""), nil
+	}
+	lib := faketime.Library(os.Getenv)
+	missing := "libfaketime is not installed (Debian: apt-get install faketime; or set " + faketime.LibVar + ")"
+	switch {
+	case lib == "" && how == "libfaketime":
+		return nil, verdict.Bench("clock", fmt.Errorf("%s, and the bench's dut.process.clock needs it", missing))
+	case lib == "":
+		ru.rec.add("clock", missing+": only a DUT that reads "+faketime.Var+" runs with the wrong clock")
+	}
+	return faketime.Env(v, lib, os.Getenv("LD_PRELOAD")), nil
 }
 
 // clockAtBoot takes the clock of a clock fault armed at the scenario's
