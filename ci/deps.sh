@@ -25,6 +25,8 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 # xmllint checks junit.xml against the JUnit schema CI tools use.
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
+# libfaketime: the clock fault gives a dynamically linked DUT a wrong clock.
+compgen -G '/usr/lib/*/faketime/libfaketime.so.1' >/dev/null || need+=(faketime)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

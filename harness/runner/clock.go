@@ -13,7 +13,8 @@ import (
 
 // clockLauncher starts the DUT with the scenario's wrong clock (fault
 // clock), if one is set: libfaketime's environment and POSHIL_FAKETIME
-// after the bench's own variables.
+// after the bench's own variables; and with full storage (fault
+// storage_full) while that is set.
 type clockLauncher struct {
 	ru *run
 	l  Launcher
@@ -28,7 +29,20 @@ func (c clockLauncher) Launch(la Launch) (Process, error) {
 		}
 		la.Env = append(append([]string(nil), la.Env...), env...)
 	}
-	return c.l.Launch(la)
+	p, err := c.l.Launch(la)
+	if err != nil {
+		return p, err
+	}
+	c.ru.clockMu.Lock()
+	full := c.ru.storageFull
+	c.ru.clockMu.Unlock()
+	if full && p.Pid() > 0 {
+		if err := fileLimit(p.Pid(), true); err != nil {
+			p.Kill()
+			return nil, verdict.Bench("storage_full", err)
+		}
+	}
+	return p, nil
 }
 
 // clockValue is the FAKETIME value DUT processes start with ("" : the

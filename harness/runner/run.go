@@ -77,6 +77,9 @@ type run struct {
 	// clock); "" is the real clock.
 	clock   string
 	clockMu sync.Mutex
+	// storageFull: DUT processes run with a file-size limit of 0 (fault
+	// storage_full); guarded by clockMu.
+	storageFull bool
 }
 
 // Run runs one scenario and returns its verdict. The bench is back in its
