@@ -29,6 +29,8 @@ command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 command -v rsync >/dev/null 2>&1 || need+=(rsync)
 # openssl checks the X9.19 MAC independently (fixtures/termkeys).
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# libfaketime: the clock fault gives a dynamically linked DUT a wrong clock.
+compgen -G '/usr/lib/*/faketime/libfaketime.so.1' >/dev/null || need+=(faketime)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

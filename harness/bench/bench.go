@@ -160,6 +160,12 @@ type Process struct {
 	Config map[string]any `yaml:"config"`
 	// Env adds environment variables (placeholders expanded).
 	Env map[string]string `yaml:"env"`
+	// Clock says how the DUT takes a wrong clock (fault clock):
+	// "libfaketime" (a dynamically linked program: libfaketime must be
+	// installed, else the scenario is BENCH_ERROR), "env" (the program
+	// reads POSHIL_FAKETIME itself, as the reference terminal does), or
+	// empty: libfaketime when installed, and POSHIL_FAKETIME always.
+	Clock string `yaml:"clock"`
 	// ProgramAt is where the bench file names the program (Command[0]),
 	// for an error about it.
 	ProgramAt yamldoc.Pos `yaml:"-"`

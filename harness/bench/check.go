@@ -244,6 +244,11 @@ func (b *Bench) Check(n *yaml.Node) error {
 				errs = append(errs, yamldoc.At(node, "dut.process.command: %v", err).(*yamldoc.Error))
 			}
 		}
+		switch p.Clock {
+		case "", "libfaketime", "env":
+		default:
+			add("dut.process.clock", "dut.process.clock %q: want libfaketime (a dynamically linked program) or env (it reads POSHIL_FAKETIME itself)", p.Clock)
+		}
 		for k, v := range p.Env {
 			if k == "" || strings.ContainsAny(k, "=\x00") {
 				add("dut.process.env", "dut.process.env %q: a variable name cannot be empty or hold = or NUL", k)

@@ -49,6 +49,7 @@ func TestBenchErrorsAtTheirKey(t *testing.T) {
 		{"remote ecr with a path", "port: emulated       # a pty pair through", "port: tcp://10.0.0.9:3001/x # a pty pair through", "port: tcp://10.0.0.9:3001/x", ":9: ecr.port \"tcp://10.0.0.9:3001/x\": want rfc2217://host:port or tcp://host:port of a port server: port \"3001/x\""},
 		{"msr format", "format: raw          # the head's bits", "format: binary # the head's bits", "format: binary", ":11: msr.format \"binary\": want ascii or raw"},
 		{"ecr format", "port: emulated       # a pty pair through", "port: emulated\n  format: raw # a pty pair through", "format: raw", ":11: ecr.format: a format is for the swipe reader (msr) only"},
+		{"dut clock", "clock: env", "clock: sometimes", "clock: sometimes", ":12: dut.process.clock \"sometimes\": want libfaketime"},
 		{"msr proxy", "port: emulated       # a pty pair; poshil", "port: emulated\n  proxy: true # a pty pair; poshil", "proxy: true", ":10: msr.proxy: the line fault proxy is for the ECR line only"},
 	}
 	for _, tt := range tests {

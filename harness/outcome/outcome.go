@@ -51,6 +51,9 @@ const (
 	// Terminal keys and MAC.
 	NotSignedOn   Code = "NOT_SIGNED_ON"  // no working keys: the sign-on was refused or its keys failed their checks; the terminal does not trade
 	SecurityError Code = "SECURITY_ERROR" // 63, or a host response whose MAC failed: never trusted, an authorisation is reversed
+	// The terminal's own state stops it trading.
+	ClockError   Code = "CLOCK_ERROR"   // its clock is one it knows is invalid (before its build date)
+	JournalError Code = "JOURNAL_ERROR" // its journal cannot be written: it could not guarantee a reversal
 )
 
 // All lists every canonical code, for validation and documentation.
@@ -62,6 +65,7 @@ var All = []Code{
 	SuspectedFraud, IssuerUnavailable, SystemError, NotSupported, PrinterError,
 	RestrictedCard, NotPermitted, CallIssuer,
 	NotSignedOn, SecurityError,
+	ClockError, JournalError,
 }
 
 // Valid reports whether c is a canonical code.

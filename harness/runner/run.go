@@ -76,6 +76,13 @@ type run struct {
 	// fault whose Clear did not finish, a fault that panicked): the
 	// scenario's verdict becomes BENCH_ERROR, whatever the DUT said.
 	safeErr error
+	// clock is the FAKETIME value DUT processes start with (fault
+	// clock); "" is the real clock.
+	clock   string
+	clockMu sync.Mutex
+	// storageFull: DUT processes run with a file-size limit of 0 (fault
+	// storage_full); guarded by clockMu.
+	storageFull bool
 }
 
 // Run runs one scenario and returns its verdict. The bench is back in its
@@ -322,6 +329,7 @@ func (ru *run) boot(ctx context.Context) error {
 			return err
 		}
 	}
+	ru.clockAtBoot()
 	if _, err := ru.lc.PowerOn(ctx); err != nil {
 		return err
 	}
@@ -371,10 +379,10 @@ func (ru *run) lifecycleHooks() LifecycleHooks {
 		},
 		Crashed: ru.crashed,
 	}
-	launcher := ru.rig.parts.DUT
-	if launcher == nil {
+	if ru.rig.parts.DUT == nil {
 		return h
 	}
+	launcher := clockLauncher{ru: ru, l: ru.rig.parts.DUT}
 	h.Launch = func() (Process, error) {
 		if ru.procLink != nil && ru.rig.Bench.DUT.Prof != nil && ru.rig.Bench.DUT.Prof.PerSale != nil {
 			return ru.perSaleDUT(launcher), nil

@@ -71,6 +71,8 @@ func (ru *run) step(ctx context.Context, st *scenario.Step) error {
 		return ru.swipe(ctx)
 	case st.Reprint != nil:
 		return ru.reprint(ctx)
+	case st.Busy != nil:
+		return ru.expectBusy(ctx)
 	}
 	if ok, err := ru.txnStep(ctx, st); ok {
 		return err

@@ -55,6 +55,9 @@ type Step struct {
 	// Transaction starts a transaction of a named type, e.g. one the
 	// terminal does not support: `transaction: {type: preauth, amount: 12.50}`.
 	Transaction *Transaction `yaml:"transaction"`
+	// Busy waits for the terminal to refuse the last transaction sent
+	// with BUSY (`busy: true`): it was not taken, so it is not lost.
+	Busy *bool `yaml:"busy"`
 
 	// Line and Col locate the step in its file, for messages.
 	Line, Col int `yaml:"-"`
@@ -92,6 +95,9 @@ func (s *Step) UnmarshalYAML(n *yaml.Node) error {
 	if s.Reprint != nil && !*s.Reprint {
 		return yamldoc.At(n.Content[1], "reprint: want true (the step asks for a copy of the last receipt)")
 	}
+	if s.Busy != nil && !*s.Busy {
+		return yamldoc.At(n.Content[1], "busy: want true (the step waits for the terminal to refuse the last transaction with BUSY)")
+	}
 	if s.Void != nil && !*s.Void {
 		return yamldoc.At(n.Content[1], "void: want true (the step voids the last sale)")
 	}
@@ -103,7 +109,7 @@ func (s *Step) UnmarshalYAML(n *yaml.Node) error {
 
 // actions are the step keys, for messages.
 var actions = []string{"sale", "insert", "remove", "swipe", "display", "pin", "key", "expect", "last", "inject", "clear", "wait", "reprint",
-	"refund", "void", "transaction"}
+	"refund", "void", "transaction", "busy"}
 
 // Name is the step's action, for logs.
 func (s *Step) Name() string {
@@ -140,6 +146,8 @@ func (s *Step) Name() string {
 		return "void the last sale"
 	case s.Transaction != nil:
 		return "transaction " + s.Transaction.Type
+	case s.Busy != nil:
+		return "expect BUSY for the last transaction"
 	}
 	return "empty step"
 }

@@ -21,6 +21,7 @@
 #   PLEASE INSERT CARD, READING CARD, ENTER PIN, WRONG PIN, 2 TRIES LEFT,
 #   RESULT OK AUTH 123456 REF A1, RESULT ERR_CHIP, RESULT PIN_BLOCKED TRIES 0,
 #   RESULT CANCEL, RESULT TIMEOUT, RESULT NO_APP, RESULT BLOCKED,
+#   CLOCK INVALID <date> and RESULT CLOCK (its clock is before 2023),
 #   PRINTER ERROR OFFLINE|NO_ANSWER, READY after a reprint.
 #
 # Settings (environment): SHELLTERM_READER (PC/SC reader index for
@@ -145,10 +146,19 @@ pin_block() {
 }
 
 sale() {
-	local amount=$1 ref=${2:-} refText="" aid sw pin tries auth
+	local amount=$1 ref=${2:-} refText="" aid sw pin tries auth now
 	[[ -n $ref ]] && refText=" REF $ref"
 	if ! [[ $amount =~ ^[0-9]+$ ]]; then
 		say "ERR BAD AMOUNT"
+		return
+	fi
+	# The terminal's clock: date is a C program, so poshil's clock fault
+	# (libfaketime) moves it. A clock before 2023, the year shellterm was
+	# written, is one it knows is wrong: it refuses to trade on it.
+	now=$(date '+%Y-%m-%d %H:%M:%S')
+	if [[ $now < 2023 ]]; then
+		say "CLOCK INVALID $now"
+		result "CLOCK$refText"
 		return
 	fi
 	say "AMOUNT $((10#$amount / 100)).$(printf '%02d' $((10#$amount % 100)))"
@@ -205,7 +215,7 @@ sale() {
 	done
 	say "PIN OK"
 	auth=$(printf '%06d' $(((RANDOM * 32768 + RANDOM) % 1000000)))
-	LAST_RECEIPT=("SHELLTERM 1.0" "SALE" "AMOUNT $((10#$amount / 100)).$(printf '%02d' $((10#$amount % 100)))" "AUTH $auth" "REF ${ref:--}" "RESULT OK")
+	LAST_RECEIPT=("SHELLTERM 1.0" "$now" "SALE" "AMOUNT $((10#$amount / 100)).$(printf '%02d' $((10#$amount % 100)))" "AUTH $auth" "REF ${ref:--}" "RESULT OK")
 	print_receipt "${LAST_RECEIPT[@]}" # a printer error never changes the result
 	result "OK AUTH $auth$refText"
 }
