@@ -18,7 +18,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -78,11 +77,12 @@ type Rig struct {
 	netProxy *netproxy.Proxy     // between the DUT and the host, when the bench asks
 	dutHost  string              // the host address the DUT is given
 	ecrPort  serial.Port
-	supply   *emulated.Supply
 	msrPTY   *serial.PTY
 	msr      *magstripe.MSR
 	printer  *printerRig // the emulated receipt printer, or nil
 	workdir  string
+	// closeSupply releases what openSupply opened.
+	closeSupply func() error
 	// sched is the running scenario's fault schedule, for event hooks
 	// that live as long as the rig (line and network proxies).
 	sched atomic.Pointer[fault.Schedule]
@@ -208,11 +208,10 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 		return nil, err
 	}
 	if pw := b.Power; pw != nil {
-		r.supply, err = emulated.New(filepath.Join(r.workdir, "supply.state"), &emulated.Opts{Nominal: pw.Nominal.Potential()})
+		p.Supply, r.closeSupply, err = r.openSupply(ctx, pw)
 		if err != nil {
 			return nil, verdict.Bench("supply", err)
 		}
-		p.Supply = r.supply
 	}
 	if b.ECR.Emulated() || b.ECR.Proxy {
 		if b.ECR.Emulated() {
@@ -273,8 +272,8 @@ func (r *Rig) Close() error {
 	if r.pcsc != nil {
 		errs = append(errs, r.pcsc.Close())
 	}
-	if r.supply != nil {
-		errs = append(errs, r.supply.Close())
+	if r.closeSupply != nil {
+		errs = append(errs, r.closeSupply())
 	}
 	if r.slot != nil {
 		r.slot.Release()
