@@ -46,12 +46,14 @@ lint:
 	$(GO) vet ./...
 
 ## bench: benchmarks (APDU round trip through pcscd and vpcd, codecs; card insertion
-## and removal event latency, poshil's IFD driver beside stock vpcd): one table, and
+## and removal event latency, poshil's IFD driver beside stock vpcd; a third of the
+## library on 1, 2 and 4 isolated benches, POSHIL_BENCH_LIBRARY=all for all of it): one table, and
 ## $(OUT)/bench.txt (raw) and $(OUT)/bench.json
 bench: deps
 	@mkdir -p $(OUT)
-	@{ $(GO) test -p 1 -run '^$$' -bench . -benchtime 2000x $$($(GO) list ./... | grep -v '/drivers/ifd$$') && \
-	   $(GO) test -run '^$$' -bench Presence -benchtime 30x ./drivers/ifd; } > $(OUT)/bench.txt 2>&1 || { cat $(OUT)/bench.txt; exit 1; }
+	@{ $(GO) test -p 1 -run '^$$' -bench . -benchtime 2000x $$($(GO) list ./... | grep -v -e '/drivers/ifd$$' -e '/harness/isolated$$') && \
+	   $(GO) test -run '^$$' -bench Presence -benchtime 30x ./drivers/ifd && \
+	   $(GO) test -run '^$$' -bench LibraryOnBenches -benchtime 1x -timeout 30m ./harness/isolated; } > $(OUT)/bench.txt 2>&1 || { cat $(OUT)/bench.txt; exit 1; }
 	@$(GO) run ./ci/benchtable -json $(OUT)/bench.json $(OUT)/bench.txt
 
 ## fuzz: each fuzz target for FUZZTIME (default 30s)

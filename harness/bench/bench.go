@@ -87,6 +87,9 @@ type Host struct {
 	// Proxy puts poshil's TCP fault proxy between the DUT and the host,
 	// so network faults work; the DUT is given the proxy's address.
 	Proxy bool `yaml:"proxy"`
+	// DNS gives the DUT the host as a name, served by poshil's DNS
+	// server (see HostDNS).
+	DNS *HostDNS `yaml:"dns"`
 }
 
 // EmulatedHost configures the emulated acquirer.
@@ -293,6 +296,9 @@ func (b *Bench) Parts() []fault.Part {
 	}
 	if b.Host.Proxy {
 		ps = append(ps, fault.PartNetwork)
+	}
+	if b.Host.DNS != nil {
+		ps = append(ps, fault.PartDNS)
 	}
 	if b.Power != nil {
 		ps = append(ps, fault.PartSupply)

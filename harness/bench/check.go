@@ -159,6 +159,7 @@ func (b *Bench) Check(n *yaml.Node) error {
 			add("host.address", "host.address %q: want host:port of the test host: %v", b.Host.Address, err)
 		}
 	}
+	b.checkDNS(add)
 	if b.Power != nil {
 		if v := physic.ElectricPotential(b.Power.Nominal); v <= 0 || v > MaxNominal {
 			add("power.nominal", "power.nominal %v: want a supply voltage above 0 V and at most %v (safety extra-low voltage; no payment terminal takes more)", b.Power.Nominal, power.Voltage(MaxNominal))

@@ -31,6 +31,7 @@ import (
 	"github.com/poshil/poshil/fixtures/acquirer"
 	"github.com/poshil/poshil/fixtures/cards"
 	"github.com/poshil/poshil/fixtures/magstripe"
+	"github.com/poshil/poshil/fixtures/nameserver"
 	"github.com/poshil/poshil/harness/bench"
 	"github.com/poshil/poshil/harness/fault"
 	"github.com/poshil/poshil/harness/lease"
@@ -76,6 +77,7 @@ type Rig struct {
 	line     *lineproxy.Emulated // the emulated ECR line, through the fault proxy
 	netProxy *netproxy.Proxy     // between the DUT and the host, when the bench asks
 	dutHost  string              // the host address the DUT is given
+	dns      *nameserver.Server  // answers the host's name, when the bench asks
 	ecrPort  serial.Port
 	msrPTY   *serial.PTY
 	msr      *magstripe.MSR
@@ -196,6 +198,9 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 			}
 		})
 	}
+	if err := r.startDNS(ctx); err != nil {
+		return nil, err
+	}
 	if b.MSR != nil && b.MSR.Emulated() {
 		r.msrPTY, err = serial.NewPTY()
 		if err != nil {
@@ -258,6 +263,9 @@ func (r *Rig) Close() error {
 		errs = append(errs, r.line.Close())
 	} else if r.ecrPort != nil {
 		errs = append(errs, r.ecrPort.Close())
+	}
+	if r.dns != nil {
+		errs = append(errs, r.dns.Close())
 	}
 	if r.netProxy != nil {
 		errs = append(errs, r.netProxy.Close())

@@ -302,6 +302,7 @@ func (ru *run) boot(ctx context.Context) error {
 			"{workdir}":    dir,
 			bench.BenchDir: r.Bench.Dir(),
 			"{printer}":    r.printerPath(),
+			bench.Resolver: r.resolverAddr(),
 		}
 		// A part the DUT cannot open is the bench's fault: check before
 		// the DUT starts, so it is not taken for the DUT's failure.
