@@ -18,7 +18,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -80,12 +79,13 @@ type Rig struct {
 	dutHost  string              // the host address the DUT is given
 	dns      *nameserver.Server  // answers the host's name, when the bench asks
 	ecrPort  serial.Port
-	supply   *emulated.Supply
 	msrPTY   *serial.PTY
 	msr      *magstripe.MSR
 	printer  *printerRig // the emulated receipt printer, or nil
 	keypad   *keypadRig  // the emulated PIN pad, or nil
 	workdir  string
+	// closeSupply releases what openSupply opened.
+	closeSupply func() error
 	// sched is the running scenario's fault schedule, for event hooks
 	// that live as long as the rig (line and network proxies).
 	sched atomic.Pointer[fault.Schedule]
@@ -221,11 +221,10 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 		return nil, err
 	}
 	if pw := b.Power; pw != nil {
-		r.supply, err = emulated.New(filepath.Join(r.workdir, "supply.state"), &emulated.Opts{Nominal: pw.Nominal.Potential()})
+		p.Supply, r.closeSupply, err = r.openSupply(ctx, pw)
 		if err != nil {
 			return nil, verdict.Bench("supply", err)
 		}
-		p.Supply = r.supply
 	}
 	if b.ECR.Emulated() || b.ECR.Proxy {
 		if b.ECR.Emulated() {
@@ -290,8 +289,8 @@ func (r *Rig) Close() error {
 	if r.pcsc != nil {
 		errs = append(errs, r.pcsc.Close())
 	}
-	if r.supply != nil {
-		errs = append(errs, r.supply.Close())
+	if r.closeSupply != nil {
+		errs = append(errs, r.closeSupply())
 	}
 	if r.slot != nil {
 		r.slot.Release()
