@@ -87,6 +87,8 @@ type Host struct {
 	// Proxy puts poshil's TCP fault proxy between the DUT and the host,
 	// so network faults work; the DUT is given the proxy's address.
 	Proxy bool `yaml:"proxy"`
+	// TLS, when set, makes the emulated host serve TLS (see HostTLS).
+	TLS *HostTLS `yaml:"tls"`
 }
 
 // EmulatedHost configures the emulated acquirer.
@@ -134,7 +136,7 @@ type Process struct {
 	// Command is argv; a bare name is looked up beside the poshil binary,
 	// then in $POSHIL_BIN, then on $PATH. Placeholders: {config} {ecr}
 	// {msr} {reader} {host} {journal} {supply} {workdir} {bench_dir}
-	// {printer}.
+	// {printer} {host_ca}.
 	Command []string `yaml:"command"`
 	// Config, when set, is written as JSON to {config} with placeholders
 	// in its string values expanded.
@@ -147,7 +149,7 @@ type Process struct {
 }
 
 // Placeholders that Process.Command and Process.Config may use.
-var Placeholders = []string{"{config}", "{ecr}", "{msr}", "{reader}", "{host}", "{journal}", "{supply}", "{workdir}", BenchDir, "{printer}"}
+var Placeholders = []string{"{config}", "{ecr}", "{msr}", "{reader}", "{host}", "{journal}", "{supply}", "{workdir}", BenchDir, "{printer}", HostCA}
 
 // BenchDir is the placeholder for the folder of the bench file, so a bench
 // names its programs and profile relative to itself, wherever poshil runs.

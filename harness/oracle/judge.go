@@ -96,6 +96,7 @@ func Hold(file string, exp *scenario.Expect, l Log) error {
 	j.oneResult()
 	j.never()
 	j.panRule()
+	j.plainTCP()
 	return j.fails.err()
 }
 
@@ -111,6 +112,7 @@ func Judge(file string, exp *scenario.Expect, l Log) error {
 	j.host()
 	j.panRule()
 	j.receipts()
+	j.plainTCP()
 	return j.fails.err()
 }
 

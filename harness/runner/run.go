@@ -244,6 +244,7 @@ func (ru *run) boot(ctx context.Context) error {
 	if r.host != nil {
 		r.host.Reset()
 	}
+	r.resetHostTLS()
 	actx, cancel := context.WithTimeout(ctx, emptyBound)
 	defer cancel()
 	if err := r.parts.Reader.WaitEmpty(actx); err != nil {
@@ -302,6 +303,7 @@ func (ru *run) boot(ctx context.Context) error {
 			"{workdir}":    dir,
 			bench.BenchDir: r.Bench.Dir(),
 			"{printer}":    r.printerPath(),
+			bench.HostCA:   r.hostCA,
 		}
 		// A part the DUT cannot open is the bench's fault: check before
 		// the DUT starts, so it is not taken for the DUT's failure.
