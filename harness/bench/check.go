@@ -212,6 +212,9 @@ func (b *Bench) Check(n *yaml.Node) error {
 		}
 		hasHost := b.Host.Emulated != nil || b.Host.Address != ""
 		hasTLS := b.Host.TLS != nil
+		if !hasTLS && usesHostCA(map[string]any(p.Config)) {
+			add("dut.process.config", "dut.process.config: {host_ca}: the bench's host does not serve TLS (set host.tls)")
+		}
 		for i, a := range p.Command {
 			if err := checkPlaceholders(a, hasHost, hasTLS); err != nil {
 				node := yamldoc.FindOr(n, "dut", "process", "command")

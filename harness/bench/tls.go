@@ -1,6 +1,10 @@
 package bench
 
-import "github.com/poshil/poshil/fixtures/hosttls"
+import (
+	"strings"
+
+	"github.com/poshil/poshil/fixtures/hosttls"
+)
 
 // HostTLS makes the emulated host serve TLS (key host.tls): with the
 // certificate of poshil's test PKI for hosttls.ServerName, TLS 1.2 and
@@ -25,3 +29,24 @@ func (t *HostTLS) SeedOrDefault() string {
 // HostCA is the placeholder for the file of the CA that issued the
 // emulated host's TLS certificate (PEM), on a bench with host.tls.
 const HostCA = "{host_ca}"
+
+// usesHostCA reports whether v (a process config value) names {host_ca}.
+func usesHostCA(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return strings.Contains(x, HostCA)
+	case map[string]any:
+		for _, e := range x {
+			if usesHostCA(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if usesHostCA(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
