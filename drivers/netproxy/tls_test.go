@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -159,8 +160,8 @@ func TestTLSFaults(t *testing.T) {
 			t.Fatalf("reset %d connections, want 1", n)
 		}
 		_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
-		if _, err := c.Read(make([]byte, 1)); err == nil {
-			t.Error("read after reset succeeded")
+		if _, err := c.Read(make([]byte, 1)); !errors.Is(err, syscall.ECONNRESET) {
+			t.Errorf("read after reset: %v, want a reset (RST, not a TLS close)", err)
 		}
 	})
 }
