@@ -7,6 +7,10 @@
 // each message's MTI before the message passes, so a fault can fire on a
 // message and act on it.
 //
+// With Options.Front it stands for a TLS host (package fixtures/hosttls):
+// it ends the terminal's TLS, reaches the host over TLS itself
+// (Options.Back), and every fault acts on the ISO 8583 stream inside.
+//
 // It does not decode ISO 8583 (package fixtures/acquirer does) and does
 // not decide when a fault fires (package harness/fault does).
 package netproxy
