@@ -265,6 +265,9 @@ func (b *Bench) Parts() []fault.Part {
 	if b.Host.Proxy {
 		ps = append(ps, fault.PartNetwork)
 	}
+	if b.Host.TLS != nil && b.Host.Emulated != nil {
+		ps = append(ps, fault.PartHostTLS)
+	}
 	if b.Power != nil {
 		ps = append(ps, fault.PartSupply)
 	}

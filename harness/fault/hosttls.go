@@ -11,6 +11,9 @@ import (
 	"github.com/poshil/poshil/harness/yamldoc"
 )
 
+// PartHostTLS is an emulated host that serves TLS (bench host.tls).
+const PartHostTLS Part = "host_tls"
+
 func init() {
 	Register("host_tls_cert", "the TLS host presents a bad certificate: {cert: expired}, {cert: wrong_ca} or {cert: wrong_name}; the terminal must refuse it and never fall back to plain TCP (bench host.tls)",
 		func() Fault { return &HostTLSCert{} })
@@ -38,7 +41,7 @@ func (f *HostTLSCert) Check(n *yaml.Node) error {
 }
 
 // Needs implements Needer.
-func (f *HostTLSCert) Needs() []Part { return []Part{PartHost} }
+func (f *HostTLSCert) Needs() []Part { return []Part{PartHost, PartHostTLS} }
 
 // Inject implements Fault.
 func (f *HostTLSCert) Inject(ctx context.Context, t Target) error {
