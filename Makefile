@@ -6,11 +6,12 @@ OUT     ?= out
 GOFLAGS ?=
 export CGO_ENABLED := 1
 
-.PHONY: all deps build run test unit suite lint bench fuzz mutants clean
+.PHONY: all deps build run test unit suite lint bench fuzz mutants package clean
 
 all: build
 
-## deps: install Debian pcscd, libpcsclite-dev, vsmartcard-vpcd, opensc (when missing) and start pcscd
+## deps: install the Debian and npm packages ci/deps.sh names (when missing; README lists them),
+## poshil's IFD driver, and start pcscd
 deps:
 	@bash ci/deps.sh
 
@@ -18,6 +19,12 @@ deps:
 build:
 	$(GO) build -buildvcs=auto -o $(BIN)/poshil ./cmd/poshil
 	$(GO) build -o $(BIN)/refterm ./fixtures/terminal/cmd/refterm
+
+## package: the Debian package dist/poshil_VERSION_ARCH.deb (nfpm, pinned in
+## ci/tools/go.mod): /usr/bin/poshil, the IFD driver, completions, docs;
+## depends on pcscd, vsmartcard-vpcd, libpcsclite1 (ci/package.sh)
+package:
+	GO=$(GO) bash ci/package.sh dist
 
 ## run: the scenario library on the embedded emulated bench; writes $(OUT)/junit.xml
 run: deps build
@@ -66,4 +73,4 @@ fuzz:
 	done
 
 clean:
-	rm -rf $(BIN) $(OUT)
+	rm -rf $(BIN) $(OUT) dist

@@ -56,7 +56,7 @@ live.
 Exit codes: 0 all passed, 1 a firmware FAIL, 2 a BENCH_ERROR, 3 INVALID input.`,
 		Example: `  poshil run scenarios --out out -v --label-filter 'chip && !slow'
   poshil run --rerun-failed out/record.json
-  poshil run --repeat 20 --until-fail scenarios/chip/approved.yaml`,
+  poshil run --repeat 20 --until-fail scenarios/chip/approved-sale.yaml`,
 	}
 	fl := c.Flags()
 	fl.StringVar(&f.bench, "bench", "", "bench file (default: the embedded emulated bench)")
