@@ -6,11 +6,12 @@ OUT     ?= out
 GOFLAGS ?=
 export CGO_ENABLED := 1
 
-.PHONY: all deps build run test unit suite lint bench fuzz mutants clean
+.PHONY: all deps build run test unit suite lint bench fuzz mutants package clean
 
 all: build
 
-## deps: install Debian pcscd, libpcsclite-dev, vsmartcard-vpcd, opensc (when missing) and start pcscd
+## deps: install the Debian and npm packages ci/deps.sh names (when missing; README lists them),
+## poshil's IFD driver, and start pcscd
 deps:
 	@bash ci/deps.sh
 
@@ -18,6 +19,12 @@ deps:
 build:
 	$(GO) build -buildvcs=auto -o $(BIN)/poshil ./cmd/poshil
 	$(GO) build -o $(BIN)/refterm ./fixtures/terminal/cmd/refterm
+
+## package: the Debian package dist/poshil_VERSION_ARCH.deb (nfpm, pinned in
+## ci/tools/go.mod): /usr/bin/poshil, the IFD driver, completions, docs;
+## depends on pcscd, vsmartcard-vpcd, libpcsclite1 (ci/package.sh)
+package:
+	GO=$(GO) bash ci/package.sh dist
 
 ## run: the scenario library on the embedded emulated bench; writes $(OUT)/junit.xml
 run: deps build
@@ -46,12 +53,14 @@ lint:
 	$(GO) vet ./...
 
 ## bench: benchmarks (APDU round trip through pcscd and vpcd, codecs; card insertion
-## and removal event latency, poshil's IFD driver beside stock vpcd): one table, and
+## and removal event latency, poshil's IFD driver beside stock vpcd; a third of the
+## library on 1, 2 and 4 isolated benches, POSHIL_BENCH_LIBRARY=all for all of it): one table, and
 ## $(OUT)/bench.txt (raw) and $(OUT)/bench.json
 bench: deps
 	@mkdir -p $(OUT)
-	@{ $(GO) test -p 1 -run '^$$' -bench . -benchtime 2000x $$($(GO) list ./... | grep -v '/drivers/ifd$$') && \
-	   $(GO) test -run '^$$' -bench Presence -benchtime 30x ./drivers/ifd; } > $(OUT)/bench.txt 2>&1 || { cat $(OUT)/bench.txt; exit 1; }
+	@{ $(GO) test -p 1 -run '^$$' -bench . -benchtime 2000x $$($(GO) list ./... | grep -v -e '/drivers/ifd$$' -e '/harness/isolated$$') && \
+	   $(GO) test -run '^$$' -bench Presence -benchtime 30x ./drivers/ifd && \
+	   $(GO) test -run '^$$' -bench LibraryOnBenches -benchtime 1x -timeout 30m ./harness/isolated; } > $(OUT)/bench.txt 2>&1 || { cat $(OUT)/bench.txt; exit 1; }
 	@$(GO) run ./ci/benchtable -json $(OUT)/bench.json $(OUT)/bench.txt
 
 ## fuzz: each fuzz target for FUZZTIME (default 30s)
@@ -64,4 +73,4 @@ fuzz:
 	done
 
 clean:
-	rm -rf $(BIN) $(OUT)
+	rm -rf $(BIN) $(OUT) dist

@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/creack/pty v1.1.24
 	github.com/ebfe/scard v0.0.0-20241214075232-7af069cabc25
+	github.com/miekg/dns v1.1.73
 	github.com/moov-io/bertlv v0.1.0
 	github.com/moov-io/iso8583 v0.24.0
 	github.com/onsi/ginkgo/v2 v2.34.0

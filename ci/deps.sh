@@ -25,6 +25,8 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 # xmllint checks junit.xml against the JUnit schema CI tools use.
 command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
+# gitlab-ci-local copies the project into each job's folder with rsync.
+command -v rsync >/dev/null 2>&1 || need+=(rsync)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -40,15 +42,23 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# ajv-cli, pinned, in a folder of its own (harness/schema's tests find it).
+# npm tools, pinned, in a folder of their own (the tests find them there):
+# ajv checks the library against poshil's schemas, gitlab-ci-local runs the
+# GitLab CI template (4.72.0: the last release that runs on Debian's
+# Node 20), action-validator checks the GitHub Actions template.
 npm_prefix=/usr/local/lib/poshil-npm
-if [ ! -x "$npm_prefix/node_modules/.bin/ajv" ]; then
+npm_tools=(ajv-cli@5.0.0 ajv-formats@3.0.1 gitlab-ci-local@4.72.0 @action-validator/cli@0.6.0 @action-validator/core@0.6.0)
+npm_missing=0
+for bin in ajv gitlab-ci-local action-validator; do
+  [ -x "$npm_prefix/node_modules/.bin/$bin" ] || npm_missing=1
+done
+if [ "$npm_missing" -eq 1 ]; then
   if [ "$(id -u)" -ne 0 ]; then
-    echo "deps: ajv missing; as root: npm install --prefix $npm_prefix ajv-cli@5.0.0 ajv-formats@3.0.1" >&2
+    echo "deps: npm tools missing; as root: npm install --prefix $npm_prefix ${npm_tools[*]}" >&2
   else
-    echo "deps: installing ajv-cli into $npm_prefix"
+    echo "deps: installing ${npm_tools[*]} into $npm_prefix"
     mkdir -p "$npm_prefix"
-    npm install --silent --no-audit --no-fund --prefix "$npm_prefix" ajv-cli@5.0.0 ajv-formats@3.0.1 >/dev/null
+    npm install --silent --no-audit --no-fund --prefix "$npm_prefix" "${npm_tools[@]}" >/dev/null
   fi
 fi
 

@@ -23,6 +23,9 @@ fi
 # only link. Inside isolated.sh there is no network, so this also fetches
 # any module a test needs.
 "$GO" test "${flags[@]}" -run '^$' ./... >/dev/null || exit 1
+# The Debian package test (cmd/poshil) packs with nfpm, pinned in
+# ci/tools/go.mod: fetch and build it here, where the network is.
+"$GO" -C ci/tools tool nfpm --version >/dev/null || exit 1
 
 logs=$(mktemp -d /tmp/poshil-test.XXXXXX)
 trap 'rm -rf "$logs"' EXIT

@@ -59,6 +59,9 @@ func runInventory(ctx context.Context, ir inventoryRun, scs []*scenario.Scenario
 	run := report.NewRun("inventory "+inv.File, ir.filter, ir.mutants)
 	p := inv.Match(scs)
 	results := append(ir.prior, unrunnable(p, stderr)...)
+	if code, ok := embeddedInParallel(ctx, ir, inv, p, run, results, stdout, stderr); ok {
+		return code
+	}
 	for _, a := range p.Benches {
 		if err := plan.CheckProgram(a.Bench.Desc, bench.LookupProgram); err != nil {
 			fmt.Fprintln(stderr, err)

@@ -32,6 +32,8 @@ type runFlags struct {
 	mutants                         []string
 	verbose, untilFail              bool
 	repeat                          int
+	parallel                        int
+	isolated                        bool // --parallel given: isolated benches, even one
 	wait                            time.Duration
 }
 
@@ -54,7 +56,7 @@ live.
 Exit codes: 0 all passed, 1 a firmware FAIL, 2 a BENCH_ERROR, 3 INVALID input.`,
 		Example: `  poshil run scenarios --out out -v --label-filter 'chip && !slow'
   poshil run --rerun-failed out/record.json
-  poshil run --repeat 20 --until-fail scenarios/chip/approved.yaml`,
+  poshil run --repeat 20 --until-fail scenarios/chip/approved-sale.yaml`,
 	}
 	fl := c.Flags()
 	fl.StringVar(&f.bench, "bench", "", "bench file (default: the embedded emulated bench)")
@@ -70,6 +72,7 @@ Exit codes: 0 all passed, 1 a firmware FAIL, 2 a BENCH_ERROR, 3 INVALID input.`,
 	fl.StringVar(&f.durations, "durations", "", "a record.json whose durations balance --shard (default: the last run's in --out)")
 	_ = c.MarkFlagFilename("durations", "json")
 	fl.StringVar(&f.inventory, "inventory", "", "run on the benches of this inventory file (- for the embedded one), each scenario on a bench that can run it")
+	fl.IntVar(&f.parallel, "parallel", 1, "run on N isolated emulated benches at once, each its own pcscd, reader and ports (needs root; else the one bench)")
 	_ = c.MarkFlagFilename("bench", "yaml", "yml")
 	_ = c.MarkFlagDirname("out")
 	_ = c.MarkFlagFilename("rerun-failed", "json")
@@ -83,6 +86,10 @@ Exit codes: 0 all passed, 1 a firmware FAIL, 2 a BENCH_ERROR, 3 INVALID input.`,
 		if err := atLeast("repeat", f.repeat, 1); err != nil {
 			return err
 		}
+		if err := atLeast("parallel", f.parallel, 1); err != nil {
+			return err
+		}
+		f.isolated = cmd.Flags().Changed("parallel")
 		if f.wait < 0 {
 			return rangeError("wait", f.wait, "0 or more")
 		}
@@ -192,6 +199,11 @@ func cmdRun(ctx context.Context, f runFlags, paths []string, stdout, stderr io.W
 		}
 		opts := runner.Options{DUTArgs: mutantArgs(f.mutants), Wait: f.wait, Notice: func(msg string) { fmt.Fprintln(stderr, msg) }}
 		return runInventory(ctx, inventoryRun{file: f.inventory, filter: f.filter, outDir: f.out, mutants: f.mutants, opts: opts, prior: results}, scs, stdout, stderr)
+	}
+	if f.isolated {
+		if code, ok := parallelFirst(ctx, f, b, run, scs, prev, results, est, stdout, stderr); ok {
+			return code
+		}
 	}
 	// A DUT program that does not exist is the bench file's mistake:
 	// INVALID at its place, before the bench moves.

@@ -28,7 +28,7 @@ func newValidateCmd(a *app) *cobra.Command {
 file:line:col: message, exit 3 if any. "-" reads standard input. Scenarios
 are checked against the parts of --bench (default: the emulated bench).`,
 		Example: `  poshil validate scenarios/chip/*.yaml
-  poshil validate --bench lab.yaml lab.yaml scenarios/chip/approved.yaml`,
+  poshil validate --bench lab.yaml lab.yaml scenarios/chip/approved-sale.yaml`,
 		Args: cobra.MinimumNArgs(1),
 	}
 	c.Flags().StringVar(&benchFile, "bench", "", "check scenarios against this bench's parts (default: the emulated bench)")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"time"
 )
@@ -16,6 +17,7 @@ type conn struct {
 	client, host net.Conn
 	done         chan struct{} // closed by close
 	once         sync.Once
+	wires        [2]*wire // by direction, once shaped; each set by its pump only
 }
 
 // close closes both sides once; reset sends RST instead of FIN.
@@ -97,16 +99,17 @@ func (c *conn) pump(wg *sync.WaitGroup, d Direction, src, dst net.Conn) {
 	var fr framer
 	cutLeft := -1 // bytes of the current message still to pass before a cut
 	buf := make([]byte, 32<<10)
+	var st *stream // the direction under a shape, or nil
 	for {
 		n, err := src.Read(buf)
-		if n > 0 && !c.forward(d, dst, fr.feed(buf[:n]), &cutLeft) {
+		if n > 0 && !c.forward(d, dst, fr.feed(buf[:n]), &cutLeft, &st) {
 			c.close(false)
 			return
 		}
 		if err == nil {
 			continue
 		}
-		if errors.Is(err, io.EOF) && c.forward(d, dst, fr.flush(), &cutLeft) {
+		if errors.Is(err, io.EOF) && c.forward(d, dst, fr.flush(), &cutLeft, &st) && c.drain(d) {
 			if cw, ok := dst.(interface{ CloseWrite() error }); ok {
 				_ = cw.CloseWrite()
 				return
@@ -120,7 +123,7 @@ func (c *conn) pump(wg *sync.WaitGroup, d Direction, src, dst net.Conn) {
 // forward passes pieces to dst in order: it reports each message, starts
 // a cut if one claims it, and sends data through the faults in force. It
 // returns false when the connection must end.
-func (c *conn) forward(d Direction, dst net.Conn, pieces []piece, cutLeft *int) bool {
+func (c *conn) forward(d Direction, dst net.Conn, pieces []piece, cutLeft *int, st **stream) bool {
 	p := c.p
 	for _, pc := range pieces {
 		if pc.msg {
@@ -138,7 +141,7 @@ func (c *conn) forward(d Direction, dst net.Conn, pieces []piece, cutLeft *int) 
 		}
 		data := pc.data
 		if *cutLeft >= 0 && len(data) >= *cutLeft {
-			if *cutLeft > 0 && !c.send(dst, data[:*cutLeft]) {
+			if *cutLeft > 0 && (!c.deliver(d, st, dst, data[:*cutLeft]) || !c.drain(d)) {
 				return false
 			}
 			p.mu.Lock()
@@ -149,9 +152,44 @@ func (c *conn) forward(d Direction, dst net.Conn, pieces []piece, cutLeft *int) 
 		if *cutLeft > 0 {
 			*cutLeft -= len(data)
 		}
-		if !c.send(dst, data) {
+		if !c.deliver(d, st, dst, data) {
 			return false
 		}
+	}
+	return true
+}
+
+// deliver passes data in d through the shape in force, if any (see
+// Shape), then on to send; *st is the direction's shaped stream, kept by
+// the pump. Shaped data goes through the direction's wire, so the pump
+// reads on while it travels; once a direction has a wire, all its data
+// goes through it, in order.
+func (c *conn) deliver(d Direction, st **stream, dst net.Conn, data []byte) bool {
+	p := c.p
+	l := p.shapeFor()
+	w := c.wires[d>>1]
+	if l == nil {
+		*st = nil
+		if w == nil {
+			return c.send(dst, data)
+		}
+		return w.put(c, wireItem{data: slices.Clone(data)})
+	}
+	if w == nil {
+		w = c.startWire(d, dst)
+	}
+	now := time.Now()
+	p.mu.Lock()
+	if *st == nil || (*st).l != l {
+		*st = l.shape.newStream(l, d)
+	}
+	slots := (*st).plan(l.shape.Shape, now, len(data), &l.shape.buckets[d>>1])
+	p.mu.Unlock()
+	for _, s := range slots {
+		if !w.put(c, wireItem{data: slices.Clone(data[:s.n]), due: s.due}) {
+			return false
+		}
+		data = data[s.n:]
 	}
 	return true
 }

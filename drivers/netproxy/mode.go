@@ -66,6 +66,7 @@ const (
 	kStall
 	kDelay
 	kCut
+	kShape
 )
 
 // layer is one data fault in force. For drop and stall the most recent
@@ -76,6 +77,7 @@ type layer struct {
 	dir   Direction  // kCut
 	rng   *rand.Rand // kCut
 	spent bool       // kCut: it has cut its message
+	shape *shaping   // kShape
 }
 
 // add puts l in force and wakes stalled connections; the returned func
@@ -193,6 +195,18 @@ func (p *Proxy) actionFor() action {
 		}
 	}
 	return a
+}
+
+// shapeFor is the most recent shape in force, or nil.
+func (p *Proxy) shapeFor() *layer {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := len(p.layers) - 1; i >= 0; i-- {
+		if p.layers[i].kind == kShape {
+			return p.layers[i]
+		}
+	}
+	return nil
 }
 
 // claimCut gives the next message going in d, of length bytes, to the

@@ -89,6 +89,9 @@ type Host struct {
 	Proxy bool `yaml:"proxy"`
 	// TLS, when set, makes the emulated host serve TLS (see HostTLS).
 	TLS *HostTLS `yaml:"tls"`
+	// DNS gives the DUT the host as a name, served by poshil's DNS
+	// server (see HostDNS).
+	DNS *HostDNS `yaml:"dns"`
 }
 
 // EmulatedHost configures the emulated acquirer.
@@ -267,6 +270,9 @@ func (b *Bench) Parts() []fault.Part {
 	}
 	if b.Host.TLS != nil && b.Host.Emulated != nil {
 		ps = append(ps, fault.PartHostTLS)
+	}
+	if b.Host.DNS != nil {
+		ps = append(ps, fault.PartDNS)
 	}
 	if b.Power != nil {
 		ps = append(ps, fault.PartSupply)

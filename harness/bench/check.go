@@ -161,6 +161,7 @@ func (b *Bench) Check(n *yaml.Node) error {
 			add("host.address", "host.address %q: want host:port of the test host: %v", b.Host.Address, err)
 		}
 	}
+	b.checkDNS(add)
 	if b.Power != nil {
 		if b.Power.Supply != "emulated" {
 			add("power.supply", "power.supply %q: want emulated", b.Power.Supply)

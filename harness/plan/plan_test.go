@@ -107,8 +107,8 @@ func TestDefaultBenchParts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := len(b.Parts()); got != 9 {
-		t.Errorf("emulated bench has %d parts %v, want all 9", got, b.Parts())
+	if got := len(b.Parts()); got != 10 {
+		t.Errorf("emulated bench has %d parts %v, want all 10", got, b.Parts())
 	}
 }
 

@@ -33,6 +33,7 @@ import (
 	"github.com/poshil/poshil/fixtures/cards"
 	"github.com/poshil/poshil/fixtures/hosttls"
 	"github.com/poshil/poshil/fixtures/magstripe"
+	"github.com/poshil/poshil/fixtures/nameserver"
 	"github.com/poshil/poshil/harness/bench"
 	"github.com/poshil/poshil/harness/fault"
 	"github.com/poshil/poshil/harness/lease"
@@ -80,6 +81,7 @@ type Rig struct {
 	dutHost  string              // the host address the DUT is given
 	front    *hosttls.Front      // the host's TLS, on a bench with host.tls
 	hostCA   string              // the file of the host's CA ({host_ca})
+	dns      *nameserver.Server  // answers the host's name, when the bench asks
 	ecrPort  serial.Port
 	supply   *emulated.Supply
 	msrPTY   *serial.PTY
@@ -202,6 +204,9 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 			}
 		})
 	}
+	if err := r.startDNS(ctx); err != nil {
+		return nil, err
+	}
 	if b.MSR != nil && b.MSR.Emulated() {
 		r.msrPTY, err = serial.NewPTY()
 		if err != nil {
@@ -265,6 +270,9 @@ func (r *Rig) Close() error {
 		errs = append(errs, r.line.Close())
 	} else if r.ecrPort != nil {
 		errs = append(errs, r.ecrPort.Close())
+	}
+	if r.dns != nil {
+		errs = append(errs, r.dns.Close())
 	}
 	if r.netProxy != nil {
 		errs = append(errs, r.netProxy.Close())

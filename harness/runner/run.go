@@ -304,6 +304,7 @@ func (ru *run) boot(ctx context.Context) error {
 			bench.BenchDir: r.Bench.Dir(),
 			"{printer}":    r.printerPath(),
 			bench.HostCA:   r.hostCA,
+			bench.Resolver: r.resolverAddr(),
 		}
 		// A part the DUT cannot open is the bench's fault: check before
 		// the DUT starts, so it is not taken for the DUT's failure.

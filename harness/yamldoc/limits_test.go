@@ -5,7 +5,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -33,28 +32,23 @@ func bigDocs() map[string]string {
 	}
 }
 
-// TestLargeFileBounds: every 4 MiB file is answered within 2 s and 200 MB
-// of allocation, whether refused or decoded.
+// TestLargeFileBounds: every 4 MiB file is answered within 200 MB of
+// allocation, whether refused or decoded (allocation is the machine-
+// independent measure of blow-up; BenchmarkDecodeLarge measures time).
 func TestLargeFileBounds(t *testing.T) {
-	limit := 2 * time.Second * raceFactor
 	for name, doc := range bigDocs() {
 		t.Run(name, func(t *testing.T) {
 			data := []byte(doc)
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			start := time.Now()
 			var v Outer
 			err := Decode("big.yaml", data, &v)
-			took := time.Since(start)
 			runtime.ReadMemStats(&after)
 			alloc := after.TotalAlloc - before.TotalAlloc
-			t.Logf("%s: %d bytes: %v, %d MB allocated, error: %.80v", name, len(data), took, alloc>>20, err)
+			t.Logf("%s: %d bytes: %d MB allocated, error: %.80v", name, len(data), alloc>>20, err)
 			if err != nil && !errors.Is(err, ErrInvalid) {
 				t.Errorf("error %v is not ErrInvalid", err)
-			}
-			if took > limit {
-				t.Errorf("took %v, limit %v", took, limit)
 			}
 			if alloc > 200<<20 {
 				t.Errorf("allocated %d MB, limit 200 MB", alloc>>20)
@@ -114,14 +108,9 @@ func TestAliasBombThroughUnmarshalers(t *testing.T) {
 		Anchors map[string]wrapper `yaml:"anchors"`
 		List    []wrapper          `yaml:"list"`
 	}
-	start := time.Now()
 	var v doc
 	err := Decode("f.yaml", []byte(b.String()), &v)
-	took := time.Since(start)
 	if err == nil || !strings.Contains(err.Error(), "document too large") && !strings.Contains(err.Error(), "too many aliases") {
 		t.Errorf("got %.200v, want the node or alias bound", err)
-	}
-	if took > 2*time.Second*raceFactor {
-		t.Errorf("took %v", took)
 	}
 }

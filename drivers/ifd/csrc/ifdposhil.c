@@ -398,6 +398,12 @@ static RESPONSECODE poll_slot(DWORD Lun, int timeout)
 
 		pthread_mutex_lock(&s->mu);
 		if (s->stop || !s->open) {
+			/* A stop is one return: pcscd stops the thread at every last
+			 * SCardDisconnect "so it can be restarted using the correct
+			 * timeout", and calls the function again. A stop kept set made
+			 * every later call return at once: pcscd's event thread spun,
+			 * a whole core per reader, from the first disconnect on. */
+			s->stop = 0;
 			pthread_mutex_unlock(&s->mu);
 			return IFD_SUCCESS;
 		}

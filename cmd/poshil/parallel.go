@@ -1,0 +1,450 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/poshil/poshil/harness/bench"
+	"github.com/poshil/poshil/harness/inventory"
+	"github.com/poshil/poshil/harness/isolated"
+	"github.com/poshil/poshil/harness/plan"
+	"github.com/poshil/poshil/harness/report"
+	"github.com/poshil/poshil/harness/runner"
+	"github.com/poshil/poshil/harness/scenario"
+	"github.com/poshil/poshil/harness/verdict"
+)
+
+// poshil run --parallel N: N isolated emulated benches (package isolated),
+// each with a worker process of its own (libpcsclite talks to one pcscd
+// per process: the worker's is its bench's, through PCSCLITE_CSOCK_NAME).
+// The parent hands scenarios out one at a time, longest first (by the
+// last record's durations), and keeps the results in the order a serial
+// run has them; each result arrives scrubbed, evidence and all, as the
+// worker's rig made it.
+
+func init() { register(newBenchWorkerCmd) }
+
+// job is one scenario of a parallel run, as the parent sends it.
+type job struct {
+	Index int    `json:"index"`
+	File  string `json:"file"`
+	Name  string `json:"name"`
+}
+
+// jobResult is a worker's answer to a job.
+type jobResult struct {
+	Index  int            `json:"index"`
+	Result verdict.Result `json:"result"`
+}
+
+// workerWait bounds how long a worker waits for its bench's parts that
+// a killed run's worker still holds (it has them back in their safe state
+// within runner's cleanup bound).
+const workerWait = 30 * time.Second
+
+// workerCmd is the hidden command the parent starts per bench.
+const workerCmd = "worker"
+
+func newBenchWorkerCmd(a *app) *cobra.Command {
+	var k int
+	var mutants []string
+	c := &cobra.Command{
+		Use:    workerCmd,
+		Short:  "Run scenarios sent on stdin on isolated bench K (poshil run --parallel's worker)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+	}
+	c.Flags().IntVar(&k, "bench-number", 0, "the isolated bench (1..16)")
+	c.Flags().StringArrayVar(&mutants, "mutant", nil, "reference-terminal mutant")
+	c.RunE = func(*cobra.Command, []string) error {
+		return a.exit(benchWorker(a.ctx, k, mutants, os.Stdin, a.stdout, a.stderr))
+	}
+	return c
+}
+
+// benchWorker runs each job read from in on isolated bench k and writes
+// its scrubbed result to out, one JSON document per job.
+func benchWorker(ctx context.Context, k int, mutants []string, in io.Reader, out, stderr io.Writer) int {
+	desc, err := isolated.Desc(k)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return verdict.ExitInvalid
+	}
+	// The bench is this run's (its lease is the parent's); a worker of a
+	// run killed a moment ago may still be returning its parts to their
+	// safe state: wait for it rather than fail.
+	rig, upErr := runner.Up(ctx, desc, runner.Options{DUTArgs: mutantArgs(mutants), Wait: workerWait,
+		Notice: func(msg string) { fmt.Fprintln(stderr, msg) }})
+	if upErr == nil {
+		defer rig.Close()
+	}
+	loaded := map[string][]*scenario.Scenario{}
+	loadErr := map[string]error{}
+	enc := json.NewEncoder(out)
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		var j job
+		if err := json.Unmarshal(sc.Bytes(), &j); err != nil {
+			fmt.Fprintf(stderr, "poshil %s: bad job: %v\n", workerCmd, err)
+			return verdict.ExitInvalid
+		}
+		res := verdict.Result{Scenario: j.Name, File: j.File, Started: time.Now()}
+		if _, ok := loaded[j.File]; !ok {
+			loaded[j.File], loadErr[j.File] = scenario.LoadFiles([]string{j.File})
+		}
+		i := slices.IndexFunc(loaded[j.File], func(s *scenario.Scenario) bool { return s.Name == j.Name })
+		switch {
+		case i < 0:
+			res.Class, res.Reason = verdict.Invalid, fmt.Sprintf("%s: no scenario %q", j.File, j.Name)
+			if err := loadErr[j.File]; err != nil {
+				res.Reason += ": " + err.Error()
+			}
+		case ctx.Err() != nil: // before the rig's error: a rig stopped coming up by a signal
+			res.Labels = loaded[j.File][i].Labels
+			res.Class, res.Reason = verdict.BenchError, "not run: aborted"
+		case upErr != nil:
+			s := loaded[j.File][i]
+			res.Labels = s.Labels
+			res.Class, res.Reason = verdict.BenchError, fmt.Sprintf("bench %s: %v", desc.Name, upErr)
+		default:
+			res = rig.Run(ctx, loaded[j.File][i])
+		}
+		rec := report.Record{Results: []verdict.Result{res}}
+		report.Scrub(&rec)
+		if err := enc.Encode(jobResult{Index: j.Index, Result: rec.Results[0]}); err != nil {
+			return verdict.ExitBenchError
+		}
+	}
+	return 0
+}
+
+// worker is a running bench-worker process, seen from the parent.
+type worker struct {
+	bench *isolated.Bench
+	cmd   *exec.Cmd
+	in    io.WriteCloser
+	out   *json.Decoder
+}
+
+// isolatedSupported says whether isolated benches run here (tests
+// pretend they do not).
+var isolatedSupported = isolated.Supported
+
+// workerExe is the poshil binary the workers run (tests set it: their
+// own executable is the test binary).
+var workerExe = os.Executable
+
+// startWorker starts the worker process of bench b.
+func startWorker(b *isolated.Bench, mutants []string, stderr io.Writer) (*worker, error) {
+	exe, err := workerExe()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{workerCmd, "--bench-number", strconv.Itoa(b.K)}
+	for _, m := range mutants {
+		args = append(args, "--mutant", m)
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(os.Environ(), b.Env()...)
+	// A worker never outlives its parent, even after kill -9: it gets
+	// SIGTERM and returns its bench to its safe state.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	cmd.Stderr = &linePrefix{prefix: b.Name() + ": ", w: stderr}
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return &worker{bench: b, cmd: cmd, in: in, out: json.NewDecoder(bufio.NewReaderSize(out, 1<<16))}, nil
+}
+
+// do runs one job on the worker.
+func (w *worker) do(j job) (verdict.Result, error) {
+	data, err := json.Marshal(j)
+	if err != nil {
+		return verdict.Result{}, err
+	}
+	if _, err := w.in.Write(append(data, '\n')); err != nil {
+		return verdict.Result{}, fmt.Errorf("bench %s: worker: %w", w.bench.Name(), err)
+	}
+	var r jobResult
+	if err := w.out.Decode(&r); err != nil {
+		return verdict.Result{}, fmt.Errorf("bench %s: worker: %w", w.bench.Name(), err)
+	}
+	if r.Index != j.Index {
+		return verdict.Result{}, fmt.Errorf("bench %s: worker answered job %d for %d", w.bench.Name(), r.Index, j.Index)
+	}
+	return r.Result, nil
+}
+
+// stop ends the worker: its stdin closed, it closes its rig and exits;
+// one that does not within 30 s is killed.
+func (w *worker) stop() {
+	_ = w.in.Close()
+	done := make(chan struct{})
+	go func() { _ = w.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = w.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// parallelRun is what runParallel needs from cmdRun.
+type parallelRun struct {
+	n       int
+	mutants []string
+	rounds  int
+	out     string
+	run     report.Run
+	prev    *report.Record
+	prior   []verdict.Result
+	pr      *progress
+	verbose bool
+}
+
+// runParallel runs scs (rounds times) on n isolated benches at once. ok
+// is false when isolated benches cannot run here: the caller runs them
+// serially on the one bench (after the notice printed here).
+func runParallel(ctx context.Context, p parallelRun, scs []*scenario.Scenario, stdout, stderr io.Writer) (code int, ok bool) {
+	if err := isolatedSupported(); err != nil {
+		p.pr.notice(stderr, fmt.Sprintf("poshil: --parallel %d: %v: one bench, scenarios one after another", p.n, err))
+		return 0, false
+	}
+	errw := noticeWriter{p.pr, stderr}
+	results := slices.Clone(p.prior)
+	var jobs []job
+	var order []*scenario.Scenario
+	for round := 1; round <= p.rounds; round++ {
+		for _, sc := range scs {
+			jobs = append(jobs, job{Index: len(order), File: sc.File, Name: sc.Name})
+			order = append(order, sc)
+		}
+	}
+	n := min(p.n, len(jobs))
+	benches, err := isolated.StartFree(ctx, n)
+	if err != nil {
+		p.pr.notice(stderr, fmt.Sprintf("poshil: BENCH_ERROR: --parallel %d: %v", p.n, err))
+		for _, sc := range order {
+			results = append(results, verdict.Result{Scenario: sc.Name, File: sc.File, Labels: sc.Labels, Class: verdict.BenchError, Reason: err.Error(), Started: time.Now()})
+		}
+		return summary(stdout, p.out, results, writeReports(p.out, p.run, results, stderr)), true
+	}
+	defer isolated.StopAll(benches)
+	var names []string
+	for _, b := range benches {
+		names = append(names, b.Name())
+	}
+	p.run.Bench = fmt.Sprintf("%d isolated emulated benches (%s)", len(benches), strings.Join(names, ", "))
+	p.pr.println(fmt.Sprintf("poshil: %d isolated emulated benches (%s driver), %d scenario(s)", len(benches), isolated.Driver(), len(scs)))
+	if p.verbose {
+		p.pr.println("poshil: --verbose: the benches' transcripts are not streamed; each is in the reports")
+	}
+
+	// Longest first (the last record's durations; unknown ones count as
+	// long): the run ends when its longest chain does.
+	durs := map[string]time.Duration{}
+	if p.prev != nil {
+		for _, r := range p.prev.Results {
+			durs[r.File+"\x00"+baseName(r.Scenario)] = r.Duration
+		}
+	}
+	queue := slices.Clone(jobs)
+	slices.SortStableFunc(queue, func(a, b job) int {
+		da, oka := durs[a.File+"\x00"+a.Name]
+		db, okb := durs[b.File+"\x00"+b.Name]
+		switch {
+		case oka != okb:
+			if !oka {
+				return -1
+			}
+			return 1
+		case da != db:
+			if da > db {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
+
+	var mu sync.Mutex
+	next := func() (job, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(queue) == 0 || ctx.Err() != nil {
+			return job{}, false
+		}
+		j := queue[0]
+		queue = queue[1:]
+		return j, true
+	}
+	type done struct {
+		i int
+		r verdict.Result
+	}
+	got := make(chan done)
+	var wg sync.WaitGroup
+	var workers []*worker
+	for _, b := range benches {
+		w, err := startWorker(b, p.mutants, errw)
+		if err != nil {
+			p.pr.notice(stderr, fmt.Sprintf("poshil: bench %s: worker: %v", b.Name(), err))
+			continue
+		}
+		workers = append(workers, w)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer w.stop()
+			for {
+				j, ok := next()
+				if !ok {
+					return
+				}
+				p.pr.start(j.Name, nil)
+				r, err := w.do(j)
+				if err != nil {
+					sc := order[j.Index]
+					r = verdict.Result{Scenario: sc.Name, File: sc.File, Labels: sc.Labels, Class: verdict.BenchError, Reason: err.Error(), Started: time.Now()}
+					got <- done{j.Index, r}
+					return // this worker is gone; the others take the rest
+				}
+				got <- done{j.Index, r}
+			}
+		}()
+	}
+	// A signal stops the scenarios in flight on every bench: each worker
+	// returns its bench to its safe state and answers.
+	stopSignals := context.AfterFunc(ctx, func() {
+		for _, w := range workers {
+			_ = w.cmd.Process.Signal(syscall.SIGTERM)
+		}
+	})
+	defer stopSignals()
+	go func() { wg.Wait(); close(got) }()
+	byIndex := make([]*verdict.Result, len(order))
+	for d := range got {
+		r := d.r
+		if p.rounds > 1 {
+			r.Scenario = fmt.Sprintf("%s #%d", r.Scenario, d.i/len(scs)+1)
+		}
+		byIndex[d.i] = &r
+		writeProgress(p.out, p.run, append(slices.Clone(results), collected(byIndex)...), errw)
+		p.pr.finish(r)
+	}
+	for i, r := range byIndex {
+		if r == nil {
+			sc := order[i]
+			why := "not run: no bench worker left"
+			if ctx.Err() != nil {
+				why = "not run: aborted"
+			}
+			byIndex[i] = &verdict.Result{Scenario: sc.Name, File: sc.File, Labels: sc.Labels, Class: verdict.BenchError, Reason: why, Started: time.Now()}
+		}
+	}
+	results = append(results, collected(byIndex)...)
+	p.pr.close()
+	return summary(stdout, p.out, results, writeReports(p.out, p.run, results, stderr)), true
+}
+
+// collected is the results that have arrived, in the serial run's order.
+func collected(rs []*verdict.Result) []verdict.Result {
+	var out []verdict.Result
+	for _, r := range rs {
+		if r != nil {
+			out = append(out, *r)
+		}
+	}
+	return out
+}
+
+// parallelFirst runs cmdRun's selection with --parallel N > 1 when it
+// can; ok false: run it serially (isolated benches not available here).
+func parallelFirst(ctx context.Context, f runFlags, b *bench.Bench, run report.Run, scs []*scenario.Scenario, prev *report.Record, prior []verdict.Result, est *estimator, stdout, stderr io.Writer) (int, bool) {
+	if f.bench != "" || f.inventory != "" || f.untilFail {
+		fmt.Fprintln(stderr, "poshil run: --parallel runs the embedded bench on isolated emulated benches: give no --bench, --inventory or --until-fail")
+		return verdict.ExitInvalid, true
+	}
+	if err := plan.CheckProgram(b, bench.LookupProgram); err != nil {
+		return 0, false // the serial path reports it, at its place
+	}
+	pr := newProgress(stdout, f.verbose, f.repeat*len(scs), est)
+	defer pr.close()
+	return runParallel(ctx, parallelRun{n: f.parallel, mutants: f.mutants, rounds: f.repeat, out: f.out,
+		run: run, prev: prev, prior: prior, pr: pr, verbose: f.verbose}, scs, stdout, stderr)
+}
+
+// embeddedInParallel runs the embedded inventory's share of a plan on
+// that many isolated benches at once (its benches are all the embedded
+// emulated bench). ok false: not the embedded inventory, or isolated
+// benches cannot run here (then its benches are one shared bench, run
+// one after another, and it says so).
+func embeddedInParallel(ctx context.Context, ir inventoryRun, inv *inventory.Inventory, p inventory.Plan, run report.Run, prior []verdict.Result, stdout, stderr io.Writer) (int, bool) {
+	if ir.file != "-" && ir.file != "default" {
+		return 0, false
+	}
+	if err := isolatedSupported(); err != nil {
+		fmt.Fprintf(stderr, "poshil: %v: the embedded inventory's %d benches share one bench, one scenario at a time\n", err, len(inv.Benches))
+		return 0, false
+	}
+	var scs []*scenario.Scenario
+	for _, a := range p.Benches {
+		scs = append(scs, a.Scenarios...)
+	}
+	if len(scs) == 0 {
+		return 0, false
+	}
+	pr := newProgress(stdout, false, len(scs), newEstimator(nil))
+	defer pr.close()
+	return runParallel(ctx, parallelRun{n: len(inv.Benches), mutants: ir.mutants, rounds: 1, out: ir.outDir,
+		run: run, prior: prior, pr: pr}, scs, stdout, stderr)
+}
+
+// linePrefix writes each whole line to w with prefix before it (a
+// worker's notices, named by their bench); a last partial line waits for
+// its end.
+type linePrefix struct {
+	mu     sync.Mutex
+	prefix string
+	w      io.Writer
+	buf    []byte
+}
+
+func (l *linePrefix) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, b...)
+	for {
+		i := bytes.IndexByte(l.buf, '\n')
+		if i < 0 {
+			break
+		}
+		if _, err := fmt.Fprintf(l.w, "%s%s\n", l.prefix, l.buf[:i]); err != nil {
+			return len(b), err
+		}
+		l.buf = l.buf[i+1:]
+	}
+	return len(b), nil
+}
