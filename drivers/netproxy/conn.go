@@ -2,6 +2,7 @@ package netproxy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -24,6 +25,7 @@ func (c *conn) close(reset bool) {
 	c.once.Do(func() {
 		close(c.done)
 		for _, nc := range []net.Conn{c.client, c.host} {
+			nc = rawConn(nc) // TLS: no close_notify to a peer that may not read
 			if tc, ok := nc.(*net.TCPConn); ok && reset {
 				_ = tc.SetLinger(0)
 			}
@@ -55,6 +57,12 @@ func (p *Proxy) handle(client net.Conn) {
 		p.mu.Unlock()
 		_ = client.Close()
 		return
+	}
+	if p.opt.Front != nil {
+		client = p.opt.Front.Server(client)
+	}
+	if p.opt.Back != nil {
+		host = tls.Client(host, p.opt.Back)
 	}
 	c := &conn{p: p, client: client, host: host, done: make(chan struct{})}
 	p.mu.Lock()
@@ -102,8 +110,8 @@ func (c *conn) pump(wg *sync.WaitGroup, d Direction, src, dst net.Conn) {
 			continue
 		}
 		if errors.Is(err, io.EOF) && c.forward(d, dst, fr.flush(), &cutLeft, &st) && c.drain(d) {
-			if tc, ok := dst.(*net.TCPConn); ok {
-				_ = tc.CloseWrite()
+			if cw, ok := dst.(interface{ CloseWrite() error }); ok {
+				_ = cw.CloseWrite()
 				return
 			}
 		}
@@ -230,4 +238,15 @@ func (p *Proxy) callHook(fn func(Direction, string), d Direction, mti string) {
 		}
 	}()
 	fn(d, mti)
+}
+
+// rawConn is the TCP connection under a TLS one (or nc itself).
+func rawConn(nc net.Conn) net.Conn {
+	for {
+		u, ok := nc.(interface{ NetConn() net.Conn })
+		if !ok {
+			return nc
+		}
+		nc = u.NetConn()
+	}
 }

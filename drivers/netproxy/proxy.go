@@ -7,18 +7,25 @@
 // each message's MTI before the message passes, so a fault can fire on a
 // message and act on it.
 //
+// With Options.Front it stands for a TLS host (package fixtures/hosttls):
+// it ends the terminal's TLS, reaches the host over TLS itself
+// (Options.Back), and every fault acts on the ISO 8583 stream inside.
+//
 // It does not decode ISO 8583 (package fixtures/acquirer does) and does
 // not decide when a fault fires (package harness/fault does).
 package netproxy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"runtime/debug"
 	"sync"
 	"time"
+
+	"github.com/poshil/poshil/fixtures/hosttls"
 )
 
 // Errors callers can test with errors.Is.
@@ -47,6 +54,13 @@ type Options struct {
 	// WriteTimeout bounds each write to either side (default 5s); a side
 	// that does not take the bytes in time ends the connection.
 	WriteTimeout time.Duration
+	// Front, when set, serves the terminal's side over TLS (see package
+	// fixtures/hosttls): the proxy stands for the host, presents its
+	// certificate and counts plain-TCP connections, and every fault acts
+	// on the ISO 8583 stream inside TLS.
+	Front *hosttls.Front
+	// Back, when set, is the TLS client configuration of the host side.
+	Back *tls.Config
 }
 
 func (o Options) withDefaults() Options {

@@ -96,6 +96,8 @@ type Host struct {
 	// Proxy puts poshil's TCP fault proxy between the DUT and the host,
 	// so network faults work; the DUT is given the proxy's address.
 	Proxy bool `yaml:"proxy"`
+	// TLS, when set, makes the emulated host serve TLS (see HostTLS).
+	TLS *HostTLS `yaml:"tls"`
 	// DNS gives the DUT the host as a name, served by poshil's DNS
 	// server (see HostDNS).
 	DNS *HostDNS `yaml:"dns"`
@@ -184,7 +186,7 @@ type Process struct {
 	// Command is argv; a bare name is looked up beside the poshil binary,
 	// then in $POSHIL_BIN, then on $PATH. Placeholders: {config} {ecr}
 	// {msr} {reader} {host} {journal} {supply} {workdir} {bench_dir}
-	// {printer} {keypad}.
+	// {printer} {keypad} {host_ca}.
 	Command []string `yaml:"command"`
 	// Config, when set, is written as JSON to {config} with placeholders
 	// in its string values expanded.
@@ -203,7 +205,7 @@ type Process struct {
 }
 
 // Placeholders that Process.Command and Process.Config may use.
-var Placeholders = []string{"{config}", "{ecr}", "{msr}", "{reader}", "{host}", "{journal}", "{supply}", "{workdir}", BenchDir, "{printer}", "{keypad}"}
+var Placeholders = []string{"{config}", "{ecr}", "{msr}", "{reader}", "{host}", "{journal}", "{supply}", "{workdir}", BenchDir, "{printer}", "{keypad}", HostCA}
 
 // BenchDir is the placeholder for the folder of the bench file, so a bench
 // names its programs and profile relative to itself, wherever poshil runs.
@@ -318,6 +320,9 @@ func (b *Bench) Parts() []fault.Part {
 	}
 	if b.Host.Proxy {
 		ps = append(ps, fault.PartNetwork)
+	}
+	if b.Host.TLS != nil && b.Host.Emulated != nil {
+		ps = append(ps, fault.PartHostTLS)
 	}
 	if b.Host.DNS != nil {
 		ps = append(ps, fault.PartDNS)

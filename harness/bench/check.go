@@ -157,6 +157,8 @@ func (b *Bench) Check(n *yaml.Node) error {
 		add("msr.proxy", "msr.proxy: the line fault proxy is for the ECR line only")
 	}
 	switch {
+	case b.Host.TLS != nil && b.Host.Emulated == nil:
+		add("host.tls", "host.tls: only the emulated host serves poshil's test TLS; a real test host brings its own (give its CA to the DUT directly)")
 	case b.Host.Emulated != nil && b.Host.Address != "":
 		add("host", "host: set emulated or address, not both")
 	case b.Host.Emulated == nil && b.Host.Address == "":
@@ -233,8 +235,12 @@ func (b *Bench) Check(n *yaml.Node) error {
 			p.ProgramAt = yamldoc.Pos{Line: prog.Line, Col: prog.Column}
 		}
 		hasHost := b.Host.Emulated != nil || b.Host.Address != ""
+		hasTLS := b.Host.TLS != nil
+		if !hasTLS && usesHostCA(map[string]any(p.Config)) {
+			add("dut.process.config", "dut.process.config: {host_ca}: the bench's host does not serve TLS (set host.tls)")
+		}
 		for i, a := range p.Command {
-			if err := checkPlaceholders(a, hasHost); err != nil {
+			if err := checkPlaceholders(a, hasHost, hasTLS); err != nil {
 				node := yamldoc.FindOr(n, "dut", "process", "command")
 				if item := yamldoc.Item(node, i); item != nil {
 					node = item
@@ -251,7 +257,7 @@ func (b *Bench) Check(n *yaml.Node) error {
 			if k == "" || strings.ContainsAny(k, "=\x00") {
 				add("dut.process.env", "dut.process.env %q: a variable name cannot be empty or hold = or NUL", k)
 			}
-			if err := checkPlaceholders(v, hasHost); err != nil {
+			if err := checkPlaceholders(v, hasHost, hasTLS); err != nil {
 				add("dut.process.env", "dut.process.env %s: %v", k, err)
 			}
 		}
@@ -267,9 +273,10 @@ func (b *Bench) Check(n *yaml.Node) error {
 	return nil
 }
 
-// checkPlaceholders finds unknown placeholders in s, and {host} on a bench
+// checkPlaceholders finds unknown placeholders in s, {host_ca} on a bench
+// whose host does not serve TLS, and {host} on a bench
 // without a host.
-func checkPlaceholders(s string, hasHost bool) error {
+func checkPlaceholders(s string, hasHost, hasTLS bool) error {
 	rest := s
 	for {
 		i := strings.IndexByte(rest, '{')
@@ -287,6 +294,9 @@ func checkPlaceholders(s string, hasHost bool) error {
 		}
 		if !known {
 			return fmt.Errorf("unknown placeholder %s (known: %s)", ph, strings.Join(Placeholders, " "))
+		}
+		if ph == HostCA && !hasTLS {
+			return fmt.Errorf("{host_ca}: the bench's host does not serve TLS (set host.tls)")
 		}
 		if ph == "{host}" && !hasHost {
 			return fmt.Errorf("{host}: the bench has no host (set host.emulated or host.address, or leave {host} out)")

@@ -96,6 +96,7 @@ func Hold(file string, exp *scenario.Expect, l Log) error {
 	j.oneResult()
 	j.never()
 	j.panRule()
+	j.plainTCP()
 	return j.fails.err()
 }
 
@@ -112,6 +113,7 @@ func Judge(file string, exp *scenario.Expect, l Log) error {
 	j.cardNumber()
 	j.panRule()
 	j.receipts()
+	j.plainTCP()
 	return j.fails.err()
 }
 

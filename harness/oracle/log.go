@@ -69,6 +69,10 @@ type Host struct {
 	// Net is the card's net debit on the host's ledger in minor units,
 	// nil when unknown (no card profile).
 	Net *int64
+	// TLS says the host serves TLS only; Plain counts the connections
+	// to it that began in plain TCP (each one fails the scenario).
+	TLS   bool
+	Plain int
 }
 
 // Sale is one sale of a scenario and the terminal's answers to it.

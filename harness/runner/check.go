@@ -50,6 +50,7 @@ func (ru *run) log() oracle.Log {
 			net := host.Net(ru.profile.PAN)
 			h.Net = &net
 		}
+		h.Plain, h.TLS = ru.rig.plainTCP()
 		l.Host = h
 	}
 	return l

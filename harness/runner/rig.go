@@ -30,6 +30,7 @@ import (
 	"github.com/poshil/poshil/drivers/vpcd"
 	"github.com/poshil/poshil/fixtures/acquirer"
 	"github.com/poshil/poshil/fixtures/cards"
+	"github.com/poshil/poshil/fixtures/hosttls"
 	"github.com/poshil/poshil/fixtures/magstripe"
 	"github.com/poshil/poshil/fixtures/nameserver"
 	"github.com/poshil/poshil/harness/bench"
@@ -77,6 +78,8 @@ type Rig struct {
 	line     *lineproxy.Emulated // the emulated ECR line, through the fault proxy
 	netProxy *netproxy.Proxy     // between the DUT and the host, when the bench asks
 	dutHost  string              // the host address the DUT is given
+	front    *hosttls.Front      // the host's TLS, on a bench with host.tls
+	hostCA   string              // the file of the host's CA ({host_ca})
 	dns      *nameserver.Server  // answers the host's name, when the bench asks
 	ecrPort  serial.Port
 	msrPTY   *serial.PTY
@@ -176,6 +179,9 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 			return nil, verdict.Bench("host", err)
 		}
 		p.Host = r.acq
+		if err := r.openHostTLS(); err != nil {
+			return nil, verdict.Bench("host tls", err)
+		}
 		// The host lives as long as the rig, not as long as ctx (Up's caller
 		// may pass a short-lived one): Close stops it.
 		addr, err := r.acq.Start(context.WithoutCancel(ctx), h.Listen)
@@ -186,7 +192,7 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 	}
 	r.dutHost = hostAddr
 	if b.Host.Proxy {
-		r.netProxy = netproxy.New(hostAddr, netproxy.Options{})
+		r.netProxy = netproxy.New(hostAddr, r.proxyOptions())
 		addr, err := r.netProxy.Start(context.WithoutCancel(ctx), "127.0.0.1:0")
 		if err != nil {
 			return nil, verdict.Bench("network proxy", err)
@@ -367,6 +373,7 @@ func (r *Rig) resetParts() error {
 	if r.host != nil {
 		r.host.ResetBehaviour()
 	}
+	r.resetHostTLS()
 	if r.parts.Supply != nil {
 		// Output on at nominal; the lifecycle is safe, so no DUT boots.
 		if err := r.parts.Supply.Halt(); err != nil {

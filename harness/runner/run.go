@@ -255,6 +255,7 @@ func (ru *run) boot(ctx context.Context) error {
 	if r.host != nil {
 		r.host.Reset()
 	}
+	r.resetHostTLS()
 	actx, cancel := context.WithTimeout(ctx, emptyBound)
 	defer cancel()
 	emptyAt := time.Now()
@@ -320,6 +321,7 @@ func (ru *run) boot(ctx context.Context) error {
 			"{workdir}":    dir,
 			bench.BenchDir: r.Bench.Dir(),
 			"{printer}":    r.printerPath(),
+			bench.HostCA:   r.hostCA,
 			bench.Resolver: r.resolverAddr(),
 			"{keypad}":     r.keypadPath(),
 		}
