@@ -24,17 +24,15 @@ func TestReadmeDeps(t *testing.T) {
 			want = append(want, m[1])
 		}
 	}
-	for _, l := range strings.Split(string(script), "\n") {
-		// the install command itself, not a message that quotes it
-		if !strings.HasPrefix(strings.TrimSpace(l), "npm install ") {
-			continue
-		}
-		for _, f := range strings.Fields(l) {
-			f = strings.Trim(f, `"'`)
-			if regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*@[0-9][0-9.]*$`).MatchString(f) && !slices.Contains(want, f) {
+	// the npm tools, pinned in one array
+	if m := regexp.MustCompile(`(?m)^npm_tools=\(([^)]*)\)`).FindStringSubmatch(string(script)); m != nil {
+		for _, f := range strings.Fields(m[1]) {
+			if !slices.Contains(want, f) {
 				want = append(want, f)
 			}
 		}
+	} else {
+		t.Error("ci/deps.sh: no npm_tools=(...) array")
 	}
 	if len(want) < 2 {
 		t.Fatalf("ci/deps.sh: found only %v", want)
@@ -49,7 +47,7 @@ func TestReadmeDeps(t *testing.T) {
 		t.Fatal("README.md: no paragraph starting \"Both start with `make deps`\"")
 	}
 	para, _, _ = strings.Cut(para, "\n\n")
-	name := regexp.MustCompile(`^[a-z0-9][a-z0-9.+-]*(@[0-9][0-9.]*)?$`)
+	name := regexp.MustCompile(`^(@[a-z0-9-]+/)?[a-z0-9][a-z0-9.+-]*(@[0-9][0-9.]*)?$`)
 	var listed []string
 	for _, m := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(para, -1) {
 		if name.MatchString(m[1]) {
