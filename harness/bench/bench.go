@@ -123,41 +123,10 @@ type EmulatedHost struct {
 // Power is the DUT's supply.
 type Power struct {
 	// Supply is "emulated" (the emulated bench's supply, read by the DUT
-	// through its state file as an ADC), "relay" (a relay on a GPIO pin
-	// switching the DUT's rail: power cuts only) or "scpi" (a programmable
-	// bench supply on a serial line: cuts, sags and brownouts).
+	// through its state file as an ADC).
 	Supply string `yaml:"supply"`
-	// Nominal is the supply's normal voltage, e.g. "4.2V": the one the
-	// safe state restores.
+	// Nominal is the supply's normal voltage, e.g. "4.2V".
 	Nominal power.Voltage `yaml:"nominal"`
-	// Relay is the relay's pin, for supply: relay.
-	Relay *RelaySupply `yaml:"relay"`
-	// SCPI is the supply's line, for supply: scpi.
-	SCPI *SCPISupply `yaml:"scpi"`
-}
-
-// RelaySupply is a relay on a GPIO pin, opened through periph.io's host
-// drivers (the GPIO character device, sysfs, or a board's own).
-type RelaySupply struct {
-	// Pin is the pin's periph.io name or number, e.g. "GPIO17".
-	Pin string `yaml:"pin"`
-	// ActiveLow drives the pin low to close the relay (power on), as
-	// relay boards with an opto-isolated input do.
-	ActiveLow bool `yaml:"active_low"`
-}
-
-// SCPISupply is a SCPI bench supply on a serial line.
-type SCPISupply struct {
-	// Port is a device path, or a port server's rfc2217://host:port or
-	// tcp://host:port (a LAN supply's raw socket port, often 5025).
-	Port string `yaml:"port"`
-	// Baud is the line speed; default 9600.
-	Baud int `yaml:"baud"`
-	// Limit refuses any voltage above it before it is sent, a guard for
-	// the DUT; default the nominal voltage plus 10 %.
-	Limit power.Voltage `yaml:"limit"`
-	// Timeout bounds one exchange with the instrument; default 2s.
-	Timeout time.Duration `yaml:"timeout"`
 }
 
 // DUT is the device under test and how the harness talks to it.

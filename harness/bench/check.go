@@ -188,10 +188,12 @@ func (b *Bench) Check(n *yaml.Node) error {
 	}
 	b.checkDNS(add)
 	if b.Power != nil {
+		if b.Power.Supply != "emulated" {
+			add("power.supply", "power.supply %q: want emulated", b.Power.Supply)
+		}
 		if v := physic.ElectricPotential(b.Power.Nominal); v <= 0 || v > MaxNominal {
 			add("power.nominal", "power.nominal %v: want a supply voltage above 0 V and at most %v (safety extra-low voltage; no payment terminal takes more)", b.Power.Nominal, power.Voltage(MaxNominal))
 		}
-		b.Power.check(add)
 	}
 	switch b.DUT.Adapter {
 	case "ecr":

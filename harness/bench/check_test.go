@@ -50,15 +50,6 @@ func TestBenchErrorsAtTheirKey(t *testing.T) {
 		{"msr format", "format: raw          # the head's bits", "format: binary # the head's bits", "format: binary", ":11: msr.format \"binary\": want ascii or raw"},
 		{"ecr format", "port: emulated       # a pty pair through", "port: emulated\n  format: raw # a pty pair through", "format: raw", ":11: ecr.format: a format is for the swipe reader (msr) only"},
 		{"dut clock", "clock: env", "clock: sometimes", "clock: sometimes", ":12: dut.process.clock \"sometimes\": want libfaketime"},
-		{"relay without pin", "supply: emulated", "supply: relay", "supply: relay", ":3: power.relay.pin: name the GPIO pin"},
-		{"relay empty pin", "supply: emulated", "supply: relay\n  relay: {pin: \"\"}", "relay: {pin:", ":16: power.relay.pin"},
-		{"scpi without port", "supply: emulated", "supply: scpi", "supply: scpi", ":3: power.scpi.port: a device path"},
-		{"scpi remote without port", "supply: emulated", "supply: scpi\n  scpi: {port: \"tcp://psu.lab\"}", "port: \"tcp://psu.lab\"", ":16: power.scpi.port \"tcp://psu.lab\": want rfc2217://host:port"},
-		{"scpi limit under nominal", "supply: emulated", "supply: scpi\n  scpi: {port: /dev/ttyUSB1, limit: 3V}", "limit: 3V", ":37: power.scpi.limit 3V: want at least power.nominal (4.2V)"},
-		{"scpi baud", "supply: emulated", "supply: scpi\n  scpi: {port: /dev/ttyUSB1, baud: -1}", "baud: -1", ":36: power.scpi.baud"},
-		{"scpi timeout", "supply: emulated", "supply: scpi\n  scpi: {port: /dev/ttyUSB1, timeout: 2h}", "timeout: 2h", ":39: power.scpi.timeout 2h0m0s"},
-		{"relay section on scpi", "supply: emulated", "supply: scpi\n  scpi: {port: /dev/ttyUSB1}\n  relay: {pin: GPIO17}", "relay: {pin", ":10: power.relay: only for supply: relay"},
-		{"scpi section on emulated", "supply: emulated", "supply: emulated\n  scpi: {port: /dev/ttyUSB1}", "scpi: {port", ":9: power.scpi: only for supply: scpi"},
 		{"msr proxy", "port: emulated       # a pty pair; poshil", "port: emulated\n  proxy: true # a pty pair; poshil", "proxy: true", ":10: msr.proxy: the line fault proxy is for the ECR line only"},
 	}
 	for _, tt := range tests {

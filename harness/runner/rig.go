@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -82,13 +83,12 @@ type Rig struct {
 	hostCA   string              // the file of the host's CA ({host_ca})
 	dns      *nameserver.Server  // answers the host's name, when the bench asks
 	ecrPort  serial.Port
+	supply   *emulated.Supply
 	msrPTY   *serial.PTY
 	msr      *magstripe.MSR
 	printer  *printerRig // the emulated receipt printer, or nil
 	keypad   *keypadRig  // the emulated PIN pad, or nil
 	workdir  string
-	// closeSupply releases what openSupply opened.
-	closeSupply func() error
 	// sched is the running scenario's fault schedule, for event hooks
 	// that live as long as the rig (line and network proxies).
 	sched atomic.Pointer[fault.Schedule]
@@ -227,10 +227,11 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 		return nil, err
 	}
 	if pw := b.Power; pw != nil {
-		p.Supply, r.closeSupply, err = r.openSupply(ctx, pw)
+		r.supply, err = emulated.New(filepath.Join(r.workdir, "supply.state"), &emulated.Opts{Nominal: pw.Nominal.Potential()})
 		if err != nil {
 			return nil, verdict.Bench("supply", err)
 		}
+		p.Supply = r.supply
 	}
 	if b.ECR.Emulated() || b.ECR.Proxy {
 		if b.ECR.Emulated() {
@@ -295,8 +296,8 @@ func (r *Rig) Close() error {
 	if r.pcsc != nil {
 		errs = append(errs, r.pcsc.Close())
 	}
-	if r.closeSupply != nil {
-		errs = append(errs, r.closeSupply())
+	if r.supply != nil {
+		errs = append(errs, r.supply.Close())
 	}
 	if r.slot != nil {
 		r.slot.Release()
