@@ -10,7 +10,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/poshil/poshil/harness/isolated"
 	"github.com/poshil/poshil/harness/lease"
 	"github.com/poshil/poshil/harness/runner"
 	"github.com/poshil/poshil/harness/verdict"
@@ -54,24 +53,7 @@ func benchesCmd(args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var out []benchState
-	// The embedded inventory's benches are the isolated emulated benches
-	// where they run (emulated-k is bench k): each is shown from its own
-	// lease and its own pcscd.
-	isolatedHere := (*invFile == "-" || *invFile == "default") && isolatedSupported() == nil
-	for i, b := range inv.Benches {
-		if isolatedHere {
-			st, err := isolated.Probe(ctx, i+1)
-			if err != nil {
-				fmt.Fprintf(stderr, "poshil: bench %s: %v\n", b.Name, err)
-				return verdict.ExitBenchError
-			}
-			s := summarize(b.Name, st.States)
-			if st.Problem != "" {
-				s.State, s.Reason = "unhealthy", st.Problem
-			}
-			out = append(out, s)
-			continue
-		}
+	for _, b := range inv.Benches {
 		keys, err := runner.BenchKeys(ctx, b.Desc)
 		if err != nil {
 			fmt.Fprintf(stderr, "poshil: bench %s: %v\n", b.Name, err)

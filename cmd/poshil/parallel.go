@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,10 +82,6 @@ func newBenchWorkerCmd(a *app) *cobra.Command {
 // benchWorker runs each job read from in on isolated bench k and writes
 // its scrubbed result to out, one JSON document per job.
 func benchWorker(ctx context.Context, k int, mutants []string, in io.Reader, out, stderr io.Writer) int {
-	// A parent killed with SIGKILL leaves this worker's stdout and stderr
-	// broken pipes: a write there must fail, not kill the worker before
-	// it has returned its bench to its safe state.
-	signal.Ignore(syscall.SIGPIPE)
 	desc, err := isolated.Desc(k)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -263,11 +258,6 @@ func runParallel(ctx context.Context, p parallelRun, scs []*scenario.Scenario, s
 	var names []string
 	for _, b := range benches {
 		names = append(names, b.Name())
-		for _, l := range b.Left() {
-			h := l.Holder
-			p.pr.notice(stderr, fmt.Sprintf("poshil: bench %s was left dirty by run %s (pid %d on %s, since %s), which ended without releasing it; restored first: its folder cleared, its pcscd started afresh",
-				b.Name(), orDash(h.RunID), h.PID, orDash(h.Host), h.Since.Format(time.RFC3339)))
-		}
 	}
 	p.run.Bench = fmt.Sprintf("%d isolated emulated benches (%s)", len(benches), strings.Join(names, ", "))
 	p.pr.println(fmt.Sprintf("poshil: %d isolated emulated benches (%s driver), %d scenario(s)", len(benches), isolated.Driver(), len(scs)))

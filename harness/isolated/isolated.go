@@ -199,9 +199,6 @@ func Start(ctx context.Context, k int) (*Bench, error) {
 		b.Stop()
 		return nil, err
 	}
-	// start cleared what a dead run left in the folder: the bench is no
-	// longer dirty once this run releases it.
-	l.Restored()
 	return b, nil
 }
 
@@ -299,16 +296,6 @@ func (b *Bench) Log() string {
 	logMu.Lock()
 	defer logMu.Unlock()
 	return b.log.String()
-}
-
-// Left is the lease records of the dead run(s) that had left this bench
-// dirty (ended without releasing it, e.g. kill -9); Start cleared what
-// they left in its folder and started its pcscd afresh.
-func (b *Bench) Left() []lease.Left {
-	if b.lease == nil {
-		return nil
-	}
-	return b.lease.Left()
 }
 
 // Exited is closed when the bench's pcscd has exited.
