@@ -168,8 +168,9 @@ func TestShapeCheck(t *testing.T) {
 
 // TestShapeOnTCP: through the real proxy, a shaped exchange takes at
 // least a latency each way plus the rate's time, and the terminal reads
-// the response in pieces of at most MSS bytes; once restored, the
-// exchange is quick again.
+// the response in more than one piece; once restored, the exchange is
+// quick again. (A reader that comes late finds segments already joined in
+// its socket buffer, so no single read is bounded by the MSS.)
 func TestShapeOnTCP(t *testing.T) {
 	_, haddr := startHost(t)
 	p, addr := startProxy(t, haddr)
@@ -195,9 +196,6 @@ func TestShapeOnTCP(t *testing.T) {
 		n, err := c.Read(buf)
 		if err != nil {
 			t.Fatalf("after %d bytes: %v", len(got), err)
-		}
-		if n > 32 {
-			t.Fatalf("read %d bytes at once, more than the 32-byte MSS", n)
 		}
 		got, reads = append(got, buf[:n]...), reads+1
 	}
