@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/poshil/poshil/harness/isolated"
 	"github.com/poshil/poshil/harness/lease"
 	"github.com/poshil/poshil/harness/runner"
 	"github.com/poshil/poshil/harness/verdict"
@@ -53,6 +54,23 @@ func benchesCmd(args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var out []benchState
+	if (*invFile == "-" || *invFile == "default") && isolatedSupported() == nil {
+		// The embedded inventory runs on isolated benches here (run
+		// --parallel, run --inventory -): each is a bench of its own.
+		for k := range inv.Benches {
+			keys, err := isolated.Keys(ctx, k+1)
+			if err == nil {
+				var states []lease.State
+				if states, err = lease.Probe(keys...); err == nil {
+					out = append(out, summarize(inv.Benches[k].Name, states))
+					continue
+				}
+			}
+			fmt.Fprintf(stderr, "poshil: bench %s: %v\n", inv.Benches[k].Name, err)
+			return verdict.ExitBenchError
+		}
+		return printBenches(out, *asJSON, stdout, stderr)
+	}
 	for _, b := range inv.Benches {
 		keys, err := runner.BenchKeys(ctx, b.Desc)
 		if err != nil {
@@ -73,7 +91,12 @@ func benchesCmd(args []string, stdout, stderr io.Writer) int {
 		}
 		out = append(out, st)
 	}
-	if *asJSON {
+	return printBenches(out, *asJSON, stdout, stderr)
+}
+
+// printBenches prints the benches' states as a table or as JSON.
+func printBenches(out []benchState, asJSON bool, stdout, stderr io.Writer) int {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(out); err != nil {

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -34,6 +35,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 // reports a process killed by Ctrl-C.
 const exitQuit = 130
 
+// finishOnSignal, set by a parallel run's bench worker, makes a second
+// signal do nothing: a worker always returns its bench to its safe state
+// and releases it (within the runner's bounds). Its parent's death can
+// signal it more than once: the parent-death signal comes again each
+// time the thread it is attached to exits and the worker is handed to
+// another thread of the dying parent.
+var finishOnSignal atomic.Bool
+
 // signalContext is cancelled on the first SIGINT/SIGTERM, so scenarios stop
 // and the bench returns to its safe state and the reports are written; a
 // second signal exits at once (status 130), keeping the results of the
@@ -51,13 +60,18 @@ func signalContext() (context.Context, func()) {
 		}
 		fmt.Fprintln(os.Stderr, "poshil: interrupted; returning the bench to its safe state (again to quit now)")
 		cancel()
-		select {
-		case <-ch:
-		case <-stopped:
-			return
+		for {
+			select {
+			case <-ch:
+			case <-stopped:
+				return
+			}
+			if finishOnSignal.Load() {
+				continue
+			}
+			fmt.Fprintln(os.Stderr, "poshil: interrupted again; quitting now (finished scenarios are in the reports)")
+			os.Exit(exitQuit)
 		}
-		fmt.Fprintln(os.Stderr, "poshil: interrupted again; quitting now (finished scenarios are in the reports)")
-		os.Exit(exitQuit)
 	}()
 	var once sync.Once
 	return ctx, func() { once.Do(func() { signal.Stop(ch); close(stopped); cancel() }) }

@@ -9,10 +9,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -45,10 +47,12 @@ type job struct {
 	Name  string `json:"name"`
 }
 
-// jobResult is a worker's answer to a job.
+// jobResult is a worker's answer to a job: its result, or before it
+// (with --verbose) one live transcript line of it.
 type jobResult struct {
-	Index  int            `json:"index"`
-	Result verdict.Result `json:"result"`
+	Index  int             `json:"index"`
+	Result *verdict.Result `json:"result,omitempty"`
+	Live   *verdict.Line   `json:"live,omitempty"`
 }
 
 // workerWait bounds how long a worker waits for its bench's parts that
@@ -61,6 +65,7 @@ const workerCmd = "worker"
 
 func newBenchWorkerCmd(a *app) *cobra.Command {
 	var k int
+	var verbose bool
 	var mutants []string
 	c := &cobra.Command{
 		Use:    workerCmd,
@@ -70,34 +75,53 @@ func newBenchWorkerCmd(a *app) *cobra.Command {
 	}
 	c.Flags().IntVar(&k, "bench-number", 0, "the isolated bench (1..16)")
 	c.Flags().StringArrayVar(&mutants, "mutant", nil, "reference-terminal mutant")
+	c.Flags().BoolVar(&verbose, "verbose", false, "send each scenario's transcript lines as they come")
 	c.RunE = func(*cobra.Command, []string) error {
 		if k < 1 || k > isolated.Max {
 			return rangeError("bench-number", k, fmt.Sprintf("1..%d", isolated.Max))
 		}
-		return a.exit(benchWorker(a.ctx, k, mutants, os.Stdin, a.stdout, a.stderr))
+		// A parent killed with SIGKILL closes the worker's pipes: writing
+		// to them must fail (EPIPE), not end the worker by SIGPIPE before
+		// it returns its bench to its safe state and releases it; nor
+		// may the signals of the parent's death (see finishOnSignal).
+		signal.Ignore(syscall.SIGPIPE)
+		finishOnSignal.Store(true)
+		return a.exit(benchWorker(a.ctx, k, mutants, verbose, os.Stdin, a.stdout, a.stderr))
 	}
 	return c
 }
 
 // benchWorker runs each job read from in on isolated bench k and writes
-// its scrubbed result to out, one JSON document per job.
-func benchWorker(ctx context.Context, k int, mutants []string, in io.Reader, out, stderr io.Writer) int {
+// its scrubbed result to out, one JSON document per job; with verbose,
+// each transcript line (masked as the evidence is) before it.
+func benchWorker(ctx context.Context, k int, mutants []string, verbose bool, in io.Reader, out, stderr io.Writer) int {
 	desc, err := isolated.Desc(k)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return verdict.ExitInvalid
 	}
+	var encMu sync.Mutex
+	enc := json.NewEncoder(out)
+	send := func(r jobResult) error {
+		encMu.Lock()
+		defer encMu.Unlock()
+		return enc.Encode(r)
+	}
+	var current atomic.Int64 // the job running, for its live lines
+	opts := runner.Options{DUTArgs: mutantArgs(mutants), Wait: workerWait,
+		Notice: func(msg string) { fmt.Fprintln(stderr, msg) }}
+	if verbose {
+		opts.Live = func(_ string, l verdict.Line) { _ = send(jobResult{Index: int(current.Load()), Live: &l}) }
+	}
 	// The bench is this run's (its lease is the parent's); a worker of a
 	// run killed a moment ago may still be returning its parts to their
 	// safe state: wait for it rather than fail.
-	rig, upErr := runner.Up(ctx, desc, runner.Options{DUTArgs: mutantArgs(mutants), Wait: workerWait,
-		Notice: func(msg string) { fmt.Fprintln(stderr, msg) }})
+	rig, upErr := runner.Up(ctx, desc, opts)
 	if upErr == nil {
 		defer rig.Close()
 	}
 	loaded := map[string][]*scenario.Scenario{}
 	loadErr := map[string]error{}
-	enc := json.NewEncoder(out)
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
 		var j job
@@ -105,6 +129,7 @@ func benchWorker(ctx context.Context, k int, mutants []string, in io.Reader, out
 			fmt.Fprintf(stderr, "poshil %s: bad job: %v\n", workerCmd, err)
 			return verdict.ExitInvalid
 		}
+		current.Store(int64(j.Index))
 		res := verdict.Result{Scenario: j.Name, File: j.File, Started: time.Now()}
 		if _, ok := loaded[j.File]; !ok {
 			loaded[j.File], loadErr[j.File] = scenario.LoadFiles([]string{j.File})
@@ -128,7 +153,7 @@ func benchWorker(ctx context.Context, k int, mutants []string, in io.Reader, out
 		}
 		rec := report.Record{Results: []verdict.Result{res}}
 		report.Scrub(&rec)
-		if err := enc.Encode(jobResult{Index: j.Index, Result: rec.Results[0]}); err != nil {
+		if err := send(jobResult{Index: j.Index, Result: &rec.Results[0]}); err != nil {
 			return verdict.ExitBenchError
 		}
 	}
@@ -152,12 +177,15 @@ var isolatedSupported = isolated.Supported
 var workerExe = os.Executable
 
 // startWorker starts the worker process of bench b.
-func startWorker(b *isolated.Bench, mutants []string, stderr io.Writer) (*worker, error) {
+func startWorker(b *isolated.Bench, mutants []string, verbose bool, stderr io.Writer) (*worker, error) {
 	exe, err := workerExe()
 	if err != nil {
 		return nil, err
 	}
 	args := []string{workerCmd, "--bench-number", strconv.Itoa(b.K)}
+	if verbose {
+		args = append(args, "--verbose")
+	}
 	for _, m := range mutants {
 		args = append(args, "--mutant", m)
 	}
@@ -181,8 +209,9 @@ func startWorker(b *isolated.Bench, mutants []string, stderr io.Writer) (*worker
 	return &worker{bench: b, cmd: cmd, in: in, out: json.NewDecoder(bufio.NewReaderSize(out, 1<<16))}, nil
 }
 
-// do runs one job on the worker.
-func (w *worker) do(j job) (verdict.Result, error) {
+// do runs one job on the worker; live sees the job's transcript lines
+// the worker sends before its result.
+func (w *worker) do(j job, live func(verdict.Line)) (verdict.Result, error) {
 	data, err := json.Marshal(j)
 	if err != nil {
 		return verdict.Result{}, err
@@ -190,14 +219,23 @@ func (w *worker) do(j job) (verdict.Result, error) {
 	if _, err := w.in.Write(append(data, '\n')); err != nil {
 		return verdict.Result{}, fmt.Errorf("bench %s: worker: %w", w.bench.Name(), err)
 	}
-	var r jobResult
-	if err := w.out.Decode(&r); err != nil {
-		return verdict.Result{}, fmt.Errorf("bench %s: worker: %w", w.bench.Name(), err)
+	for {
+		var r jobResult
+		if err := w.out.Decode(&r); err != nil {
+			return verdict.Result{}, fmt.Errorf("bench %s: worker: %w", w.bench.Name(), err)
+		}
+		if r.Index != j.Index {
+			return verdict.Result{}, fmt.Errorf("bench %s: worker answered job %d for %d", w.bench.Name(), r.Index, j.Index)
+		}
+		switch {
+		case r.Live != nil:
+			live(*r.Live)
+		case r.Result != nil:
+			return *r.Result, nil
+		default:
+			return verdict.Result{}, fmt.Errorf("bench %s: worker answered job %d with nothing", w.bench.Name(), j.Index)
+		}
 	}
-	if r.Index != j.Index {
-		return verdict.Result{}, fmt.Errorf("bench %s: worker answered job %d for %d", w.bench.Name(), r.Index, j.Index)
-	}
-	return r.Result, nil
 }
 
 // stop ends the worker: its stdin closed, it closes its rig and exits;
@@ -261,8 +299,10 @@ func runParallel(ctx context.Context, p parallelRun, scs []*scenario.Scenario, s
 	}
 	p.run.Bench = fmt.Sprintf("%d isolated emulated benches (%s)", len(benches), strings.Join(names, ", "))
 	p.pr.println(fmt.Sprintf("poshil: %d isolated emulated benches (%s driver), %d scenario(s)", len(benches), isolated.Driver(), len(scs)))
-	if p.verbose {
-		p.pr.println("poshil: --verbose: the benches' transcripts are not streamed; each is in the reports")
+	for _, b := range benches {
+		if msg := b.Restored(); msg != "" {
+			p.pr.notice(stderr, "poshil: "+msg)
+		}
 	}
 
 	// Longest first (the last record's durations; unknown ones count as
@@ -311,7 +351,7 @@ func runParallel(ctx context.Context, p parallelRun, scs []*scenario.Scenario, s
 	var wg sync.WaitGroup
 	var workers []*worker
 	for _, b := range benches {
-		w, err := startWorker(b, p.mutants, errw)
+		w, err := startWorker(b, p.mutants, p.verbose, errw)
 		if err != nil {
 			p.pr.notice(stderr, fmt.Sprintf("poshil: bench %s: worker: %v", b.Name(), err))
 			continue
@@ -327,7 +367,7 @@ func runParallel(ctx context.Context, p parallelRun, scs []*scenario.Scenario, s
 					return
 				}
 				p.pr.start(j.Name, nil)
-				r, err := w.do(j)
+				r, err := w.do(j, func(l verdict.Line) { p.pr.benchLine(w.bench.Name(), l) })
 				if err != nil {
 					sc := order[j.Index]
 					r = verdict.Result{Scenario: sc.Name, File: sc.File, Labels: sc.Labels, Class: verdict.BenchError, Reason: err.Error(), Started: time.Now()}

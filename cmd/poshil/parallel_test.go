@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"regexp"
@@ -59,6 +60,7 @@ func TestParallel(t *testing.T) {
 	t.Run("SameVerdictsAsSerial", func(t *testing.T) { sameVerdictsAsSerial(t, bin) })
 	t.Run("Kill9FreesBenches", func(t *testing.T) { kill9FreesBenches(t, bin) })
 	t.Run("SIGTERMStopsEveryBench", func(t *testing.T) { sigtermStopsEveryBench(t, bin) })
+	t.Run("VerboseStreamsEveryBench", func(t *testing.T) { verboseStreamsEveryBench(t, bin) })
 	t.Run("OneBenchWhereNoIsolation", oneBenchWhereNoIsolation)
 }
 
@@ -127,10 +129,30 @@ func kill9FreesBenches(t *testing.T, bin string) {
 	first := startPoshil(t, bin, "run", "--parallel", "2", "--out", t.TempDir(), h1, h2)
 	first.waitLine(t, "2 isolated emulated benches", 60*time.Second)
 	bothRunning(t, first)
+	for _, s := range isolatedBenches(t)[:2] {
+		if s.State != "busy" || s.Holder == nil || s.Holder.PID != first.cmd.Process.Pid {
+			t.Errorf("poshil benches while the run holds %s: %+v %+v, want busy by pid %d", s.Bench, s, s.Holder, first.cmd.Process.Pid)
+		}
+	}
 	if err := first.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	first.wait(t, 10*time.Second)
+	// Its workers return their benches' parts to their safe state and
+	// release them; the benches stay dirty, left by the killed run.
+	var states []benchState
+	for deadline := time.Now().Add(workerWait); ; {
+		states = isolatedBenches(t)[:2]
+		if states[0].State != "busy" && states[1].State != "busy" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, s := range states {
+		if s.State != "dirty" || s.Holder == nil || s.Holder.PID != first.cmd.Process.Pid || len(s.Keys) != 1 || !strings.Contains(s.Keys[0], "isolated bench") {
+			t.Errorf("poshil benches after kill -9: %s %+v %+v, want dirty with only its folder left by pid %d (the worker released its slot and reader)", s.Bench, s, s.Holder, first.cmd.Process.Pid)
+		}
+	}
 
 	a := write(t, "approved.yaml", approved)
 	a2 := write(t, "approved2.yaml", strings.Replace(approved, "name: approved", "name: approved again", 1))
@@ -142,6 +164,50 @@ func kill9FreesBenches(t *testing.T, bin string) {
 	rec := readRecord(t, out)
 	if !strings.Contains(rec.Run.Bench, "emulated-1, emulated-2") {
 		t.Errorf("the next run ran on %q: want the killed run's benches 1 and 2, free again", rec.Run.Bench)
+	}
+	for k := 1; k <= 2; k++ {
+		want := fmt.Sprintf("bench emulated-%d was left dirty by run %s (pid %d", k, states[0].Holder.RunID, first.cmd.Process.Pid)
+		if !strings.Contains(next.stderr.String(), want) {
+			t.Errorf("the next run does not say it restored bench %d (%q):\n%s", k, want, next.stderr.String())
+		}
+	}
+	for _, s := range isolatedBenches(t)[:2] {
+		if s.State != "free" {
+			t.Errorf("poshil benches after the next run: %s %+v, want free", s.Bench, s)
+		}
+	}
+}
+
+// isolatedBenches is `poshil benches --json` on the embedded inventory:
+// here, its isolated benches.
+func isolatedBenches(t *testing.T) []benchState {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	if code := run([]string{"benches", "--json"}, &out, &errOut); code != 0 {
+		t.Fatalf("benches: exit %d: %s", code, errOut.String())
+	}
+	var got []benchState
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil || len(got) < 2 || got[0].Bench != "emulated-1" || got[1].Bench != "emulated-2" {
+		t.Fatalf("benches --json: %v\n%s", err, out.String())
+	}
+	return got
+}
+
+// verboseStreamsEveryBench: --verbose with --parallel prints every
+// bench's transcript as it comes, each line named by its bench.
+func verboseStreamsEveryBench(t *testing.T, bin string) {
+	workerExe = func() (string, error) { return bin, nil }
+	t.Cleanup(func() { workerExe = os.Executable })
+	a := write(t, "approved.yaml", approved)
+	a2 := write(t, "approved2.yaml", strings.Replace(approved, "name: approved", "name: approved again", 1))
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"run", "--parallel", "2", "--verbose", "--out", t.TempDir(), a, a2}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d:\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	for k := 1; k <= 2; k++ {
+		if want := fmt.Sprintf("emulated-%d", k); !regexp.MustCompile(`(?m)^    ` + want + ` +[0-9.]+ms (dut|poshil|card|host) +.*RESULT`).MatchString(stdout.String()) {
+			t.Errorf("no transcript line of bench %s with the RESULT:\n%s", want, stdout.String())
+		}
 	}
 }
 

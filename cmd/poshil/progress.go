@@ -118,6 +118,17 @@ func (p *progress) line(_ string, l verdict.Line) {
 	}
 }
 
+// benchLine sees a live transcript line from bench (a parallel run's
+// worker): printed with --verbose, each named by its bench, as the
+// benches' lines interleave.
+func (p *progress) benchLine(bench string, l verdict.Line) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.verbose {
+		p.printLocked(fmt.Sprintf("    %-11s %9.3fms %-6s %s", bench, float64(l.At.Microseconds())/1000, l.Source, l.Text))
+	}
+}
+
 // finish says the current scenario ended with r.
 func (p *progress) finish(r verdict.Result) {
 	p.mu.Lock()

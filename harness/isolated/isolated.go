@@ -129,6 +129,11 @@ type Bench struct {
 	Dir, Socket string
 	// Emulator is its card slot's address (the bench file's card.emulator).
 	Emulator string
+	// Left, when not empty, is the run that held the bench before and
+	// ended without releasing it (kill -9, a lost host): Start restored
+	// its safe state (what the dead run left in its folder cleared, its
+	// pcscd started afresh), and the caller says so.
+	Left []lease.Left
 
 	lease *lease.Lease
 	cmd   *exec.Cmd
@@ -196,10 +201,58 @@ func Start(ctx context.Context, k int) (*Bench, error) {
 	b := &Bench{K: k, Dir: dir, Socket: filepath.Join(dir, "pcscd.comm"), Emulator: "127.0.0.1:" + strconv.Itoa(Port(k)),
 		lease: l, done: make(chan struct{}), log: &bytes.Buffer{}}
 	if err := b.start(ctx); err != nil {
-		b.Stop()
+		b.Stop() // a dirty bench stays dirty: Restored was not called
 		return nil, err
 	}
+	if b.Left = l.Left(); len(b.Left) > 0 {
+		l.Restored()
+	}
 	return b, nil
+}
+
+// Restored says what Start restored of a bench a dead run left dirty,
+// and whose run that was; "" when the bench was clean.
+func (b *Bench) Restored() string {
+	if len(b.Left) == 0 {
+		return ""
+	}
+	h := b.Left[0].Holder
+	run := h.RunID
+	if run == "" {
+		run = "?"
+	}
+	return fmt.Sprintf("bench %s was left dirty by run %s (pid %d, since %s), which ended without releasing it; restored its safe state first: its pcscd started afresh, what the run left in %s cleared",
+		b.Name(), run, h.PID, h.Since.Format(time.RFC3339), b.Dir)
+}
+
+// Keys are the lease keys of bench k as `poshil benches` probes them:
+// its folder (held by the run that started the bench), its card slot
+// (held by the rig that uses the bench) and, while its pcscd runs, its
+// reader. A bench never started has no folder and no folder key.
+func Keys(ctx context.Context, k int) ([]lease.Key, error) {
+	if k < 1 || k > Max {
+		return nil, fmt.Errorf("isolated: bench %d: want 1..%d", k, Max)
+	}
+	var keys []lease.Key
+	dir := filepath.Join(Root, strconv.Itoa(k))
+	if _, err := os.Lstat(dir); err == nil {
+		kk, err := key(dir, k)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, kk)
+	}
+	slot, err := lease.VPCDSlot(ctx, "127.0.0.1:"+strconv.Itoa(Port(k)))
+	if err != nil {
+		return nil, err
+	}
+	keys = append(keys, slot)
+	// The reader's key names its pcscd's socket, which each start makes
+	// anew: only the running one's means anything.
+	if r, err := lease.Reader(filepath.Join(dir, "pcscd.comm"), ReaderName); err == nil {
+		keys = append(keys, r)
+	}
+	return keys, nil
 }
 
 // StartFree starts n benches, the first free ones of 1..Max (skipping
