@@ -60,6 +60,9 @@ func startPoshil(t *testing.T, bin string, args ...string) *proc {
 	t.Helper()
 	p := &proc{cmd: exec.Command(bin, args...), done: make(chan struct{}), more: make(chan struct{})}
 	p.cmd.Stderr = &p.stderr
+	// A process group of its own, as a shell's job has: a test can signal
+	// the whole job, as a terminal's Ctrl-C does.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := p.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -59,7 +59,14 @@ func TestParallel(t *testing.T) {
 	bin := buildPoshil(t)
 	t.Run("SameVerdictsAsSerial", func(t *testing.T) { sameVerdictsAsSerial(t, bin) })
 	t.Run("Kill9FreesBenches", func(t *testing.T) { kill9FreesBenches(t, bin) })
-	t.Run("SIGTERMStopsEveryBench", func(t *testing.T) { sigtermStopsEveryBench(t, bin) })
+	t.Run("SIGTERMStopsEveryBench", func(t *testing.T) {
+		signalStopsEveryBench(t, bin, func(p *proc) error { return p.cmd.Process.Signal(syscall.SIGTERM) })
+	})
+	// Ctrl-C signals the whole job: the parent and its workers get SIGINT,
+	// then each worker the parent's SIGTERM too.
+	t.Run("CtrlCStopsEveryBench", func(t *testing.T) {
+		signalStopsEveryBench(t, bin, func(p *proc) error { return syscall.Kill(-p.cmd.Process.Pid, syscall.SIGINT) })
+	})
 	t.Run("VerboseStreamsEveryBench", func(t *testing.T) { verboseStreamsEveryBench(t, bin) })
 	t.Run("OneBenchWhereNoIsolation", oneBenchWhereNoIsolation)
 }
@@ -211,20 +218,21 @@ func verboseStreamsEveryBench(t *testing.T, bin string) {
 	}
 }
 
-// sigtermStopsEveryBench: SIGTERM to a parallel run stops the scenario on
-// every bench (each worker returns its bench to its safe state), writes
-// the record, exits 2 and releases its benches.
-func sigtermStopsEveryBench(t *testing.T, bin string) {
+// signalStopsEveryBench: SIGTERM to a parallel run, or SIGINT to its
+// job, stops the scenario on every bench (each worker returns its bench
+// to its safe state and answers), writes the record with every
+// scenario's result, exits 2 and releases its benches.
+func signalStopsEveryBench(t *testing.T, bin string, signal func(*proc) error) {
 	h1, h2 := write(t, "held1.yaml", held), write(t, "held2.yaml", strings.Replace(held, "name: held", "name: also held", 1))
 	out := t.TempDir()
 	p := startPoshil(t, bin, "run", "--parallel", "2", "--out", out, h1, h2)
 	p.waitLine(t, "2 isolated emulated benches", 60*time.Second)
 	bothRunning(t, p)
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := signal(p); err != nil {
 		t.Fatal(err)
 	}
 	if code := p.wait(t, 30*time.Second); code != verdict.ExitBenchError {
-		t.Errorf("exit %d after SIGTERM, want 2\n%s%s", code, p.output(), p.stderr.String())
+		t.Errorf("exit %d after the signal, want 2\n%s%s", code, p.output(), p.stderr.String())
 	}
 	rec := readRecord(t, out)
 	if len(rec.Results) != 2 {
