@@ -29,6 +29,10 @@ fi
 
 logs=$(mktemp -d /tmp/poshil-test.XXXXXX)
 trap 'rm -rf "$logs"' EXIT
+# TestGinkgoParallel (harness/isolated) runs the Ginkgo CLI: build it here,
+# where the network is.
+"$GO" build -o "$logs/ginkgo" github.com/onsi/ginkgo/v2/ginkgo || exit 1
+export POSHIL_GINKGO="$logs/ginkgo"
 pkgs=$("$GO" list ./... | grep -v '/scenarios$')
 declare -A job
 start=$SECONDS
