@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/poshil/poshil/harness/bench"
@@ -62,6 +63,8 @@ func runInventory(ctx context.Context, ir inventoryRun, scs []*scenario.Scenario
 	if code, ok := embeddedInParallel(ctx, ir, inv, p, run, results, stdout, stderr); ok {
 		return code
 	}
+	p, out := inRotation(ctx, inv, p, stderr)
+	results = append(results, out...)
 	for _, a := range p.Benches {
 		if err := plan.CheckProgram(a.Bench.Desc, bench.LookupProgram); err != nil {
 			fmt.Fprintln(stderr, err)
@@ -93,6 +96,49 @@ func runInventory(ctx context.Context, ir inventoryRun, scs []*scenario.Scenario
 	fmt.Fprintf(stdout, "poshil: %d passed, %d failed, %d bench errors, %d invalid; report: %s\n",
 		c[verdict.Pass], c[verdict.Fail], c[verdict.BenchError], c[verdict.Invalid], filepath.Join(ir.outDir, report.HTMLFile))
 	return verdict.ExitCode(results)
+}
+
+// healthBound bounds one bench's health check.
+const healthBound = 5 * time.Second
+
+// inRotation checks each bench of plan p before anything runs
+// (runner.Health: pcscd lists its reader, its serial devices exist, its
+// remote ports accept a connection) and takes a bench that fails out of
+// rotation, saying why: its scenarios go to the healthy benches that can
+// run them, and those none of them can run are BENCH_ERROR with the
+// benches' reasons (the rig's trouble, not bad input: the inventory has
+// a bench for them).
+func inRotation(ctx context.Context, inv *inventory.Inventory, p inventory.Plan, stderr io.Writer) (inventory.Plan, []verdict.Result) {
+	healthy := &inventory.Inventory{File: inv.File}
+	var reasons []string
+	for _, b := range inv.Benches {
+		hctx, cancel := context.WithTimeout(ctx, healthBound)
+		err := runner.Health(hctx, b.Desc)
+		cancel()
+		if err != nil {
+			reason := fmt.Sprintf("bench %s out of rotation: %v", b.Name, err)
+			fmt.Fprintf(stderr, "poshil: %s\n", reason)
+			reasons = append(reasons, reason)
+			continue
+		}
+		healthy.Benches = append(healthy.Benches, b)
+	}
+	if len(reasons) == 0 {
+		return p, nil
+	}
+	var scs []*scenario.Scenario
+	for _, a := range p.Benches {
+		scs = append(scs, a.Scenarios...)
+	}
+	q := healthy.Match(scs)
+	var out []verdict.Result
+	for _, u := range q.Unrunnable {
+		sc := u.Scenario
+		why := "no bench in rotation can run it: " + strings.Join(reasons, "; ")
+		fmt.Fprintf(stderr, "poshil: BENCH_ERROR: %s: %s\n", sc.Name, why)
+		out = append(out, verdict.Result{Scenario: sc.Name, File: sc.File, Labels: sc.Labels, Class: verdict.BenchError, Reason: why, Started: time.Now()})
+	}
+	return inventory.Plan{Benches: q.Benches, Unrunnable: p.Unrunnable}, out
 }
 
 // runShare brings up one bench and runs its scenarios, reporting each

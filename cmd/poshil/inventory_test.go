@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/poshil/poshil/fixtures/benches"
 	"github.com/poshil/poshil/harness/verdict"
 )
 
@@ -86,5 +88,49 @@ func TestValidateInventory(t *testing.T) {
 	errOut.Reset()
 	if code := run([]string{"validate", bad}, &out, &errOut); code != verdict.ExitInvalid || !strings.Contains(errOut.String(), bad+`:3:17: has "fax": not a capability`) {
 		t.Errorf("bad inventory: exit %d: %s", code, errOut.String())
+	}
+}
+
+// TestUnhealthyBenchOutOfRotation: a bench whose reader pcscd does not
+// list is taken out of rotation before anything runs, with its reason,
+// and its share goes to the healthy bench, where it passes; with no
+// healthy bench left, the scenarios are BENCH_ERROR (the rig's trouble),
+// never INVALID and never run on the bad bench.
+func TestUnhealthyBenchOutOfRotation(t *testing.T) {
+	needBench(t)
+	buildRefterm(t)
+	_, emulated := benches.Emulated()
+	dir := filepath.Dir(write(t, "gone.yaml", strings.Replace(string(emulated), "reader: Virtual PCD 00 00", "reader: ACME Reader 9", 1)))
+	a := write(t, "approved.yaml", approved)
+	a2 := write(t, "approved2.yaml", strings.Replace(approved, "name: approved", "name: approved again", 1))
+	for _, tc := range []struct {
+		inv  string
+		code int
+		want verdict.Class
+	}{
+		{"benches:\n  - name: gone\n    bench: gone.yaml\n  - name: emu\n", 0, verdict.Pass},
+		{"benches:\n  - name: gone\n    bench: gone.yaml\n", verdict.ExitBenchError, verdict.BenchError},
+	} {
+		inv := filepath.Join(dir, "inv.yaml")
+		if err := os.WriteFile(inv, []byte(tc.inv), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := t.TempDir()
+		var both bytes.Buffer
+		if code := run([]string{"run", "--inventory", inv, "--out", out, a, a2}, &both, &both); code != tc.code {
+			t.Fatalf("%s: exit %d, want %d\n%s", tc.inv, code, tc.code, both.String())
+		}
+		if want := `poshil: bench gone out of rotation: reader "ACME Reader 9" not found`; !strings.Contains(both.String(), want) {
+			t.Errorf("%s: output lacks %q:\n%s", tc.inv, want, both.String())
+		}
+		rec := readRecord(t, out)
+		if len(rec.Results) != 2 {
+			t.Fatalf("%s: %d results, want 2", tc.inv, len(rec.Results))
+		}
+		for _, r := range rec.Results {
+			if r.Class != tc.want || tc.want == verdict.BenchError && !strings.Contains(r.Reason, "out of rotation") {
+				t.Errorf("%s: %s: %s %s, want %s", tc.inv, r.Scenario, r.Class, r.Reason, tc.want)
+			}
+		}
 	}
 }
