@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/poshil/poshil/drivers/serial"
@@ -99,6 +100,10 @@ type Link struct {
 	downErr error         // why (ErrLinkClosed or ErrLinkDown); set before down is closed
 
 	tapMu sync.Mutex
+
+	// restarted: the peer was started again (PeerRestarted); the reader
+	// forgets the last frame before it judges the next one.
+	restarted atomic.Bool
 
 	// Reader goroutine only.
 	sp       splitter
@@ -278,6 +283,14 @@ func lock(ctx context.Context, g chan struct{}) error {
 }
 
 func unlock(g chan struct{}) { <-g }
+
+// PeerRestarted says the peer was started again (powered on after a cut,
+// restarted after a crash): the frames it sends from now on are new even
+// when one repeats the last frame byte for byte, as the first READY of a
+// terminal that numbers its frames from 1 at every boot does. Call it
+// before the peer starts; without it, a repeat inside DuplicateWindow
+// would be taken for a retransmission and dropped.
+func (l *Link) PeerRestarted() { l.restarted.Store(true) }
 
 // sameFrame reports whether raw repeats the last delivered frame recently.
 func (l *Link) sameFrame(raw []byte, now time.Time) bool {

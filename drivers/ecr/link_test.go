@@ -252,6 +252,17 @@ func TestLinkRawPeer(t *testing.T) {
 		t.Fatalf("duplicate delivered: %v", got)
 	}
 
+	// After the peer restarted, the same frame is new: a terminal that
+	// numbers its frames from 1 again at boot repeats its last READY.
+	l.PeerRestarted()
+	writeRaw(t, raw, status)
+	if got := readN(t, raw, 1); got[0] != ACK {
+		t.Fatalf("answer to the restarted peer's frame % x, want ACK", got)
+	}
+	if got, err := l.Receive(ctx); err != nil || got.Kind != Status {
+		t.Fatalf("the restarted peer's frame: got %v, %v, want it delivered", got, err)
+	}
+
 	// A frame cut short is dropped after InterFrameTimeout; the next is fine.
 	writeRaw(t, raw, []byte("\x02SALE\x1camou"))
 	r.waitFor(t, In, TapBadFrame, 2, time.Second)

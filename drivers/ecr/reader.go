@@ -65,6 +65,9 @@ func (l *Link) handle(tok token, now time.Time) {
 			l.answer(NAK)
 			return
 		}
+		if l.restarted.Swap(false) {
+			l.lastRaw = nil
+		}
 		if l.sameFrame(tok.raw, now) {
 			l.lastTime = now
 			l.tap(TapEvent{Dir: In, Time: now, Kind: TapDuplicate, Raw: tok.raw, Msg: &m})

@@ -170,6 +170,11 @@ func (d dutSide) Start(ctx context.Context) error {
 // boot asks for "DUT on", records why under source, and waits for READY.
 func (d dutSide) boot(ctx context.Context, source, why string) error {
 	from := len(d.ru.sess.all()) // its own cursor: the steps keep theirs
+	// A DUT started again numbers its frames afresh: its first READY may
+	// repeat the last frame byte for byte, and is new all the same.
+	if l, ok := d.ru.sess.link.(interface{ PeerRestarted() }); ok {
+		l.PeerRestarted()
+	}
 	started, err := d.ru.lc.PowerOn(ctx)
 	switch {
 	case errors.Is(err, ErrSafeState):
