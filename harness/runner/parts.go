@@ -112,7 +112,9 @@ type ECR interface {
 	Err() error
 }
 
-// Link is the conversation with a DUT in ECR messages.
+// Link is the conversation with a DUT in ECR messages: the framed ECR
+// protocol itself (ecr.Link), or an adapter that maps a console or a
+// host program's text onto it (package dut).
 type Link interface {
 	Send(ctx context.Context, m ecr.Message) error
 	Receive(ctx context.Context) (ecr.Message, error)

@@ -278,7 +278,7 @@ func (ru *run) boot(ctx context.Context) error {
 	if err := r.resetKeypad(); err != nil {
 		return err
 	}
-	var l link
+	var l Link
 	if r.Bench.DUT.Adapter == "process" {
 		ru.procLink = &lazyProcess{}
 		l = ru.procLink

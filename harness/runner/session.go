@@ -22,19 +22,10 @@ type observed struct {
 	msg ecr.Message
 }
 
-// link is the conversation with a DUT in ECR messages: the framed ECR
-// protocol itself (ecr.Link), or an adapter that maps a console or a
-// host program's text onto it (package dut).
-type link interface {
-	Send(ctx context.Context, m ecr.Message) error
-	Receive(ctx context.Context) (ecr.Message, error)
-	Close() error
-}
-
 // session is the harness's side of one scenario's ECR conversation: a
 // receive loop records everything the DUT says, and steps wait on it.
 type session struct {
-	link    link
+	link    Link // the framed ECR protocol, or an adapter over a console or a host program
 	rec     *recorder
 	started time.Time
 
@@ -61,7 +52,7 @@ func (s *session) setDUTDone(done <-chan struct{}) {
 	s.dutDone = done
 }
 
-func newSession(link link, rec *recorder) *session {
+func newSession(link Link, rec *recorder) *session {
 	s := &session{link: link, rec: rec, started: time.Now(), changed: make(chan struct{}), done: make(chan struct{})}
 	return s
 }
