@@ -34,3 +34,21 @@ func TestTransactionSteps(t *testing.T) {
 		}
 	}
 }
+
+// TestBusyStep: `busy: true` waits for the terminal to refuse the last
+// transaction with BUSY; `busy: false` means nothing and is INVALID at
+// its place.
+func TestBusyStep(t *testing.T) {
+	const head = "name: t\ncard: visa-credit\n"
+	sc, err := Parse("f.yaml", []byte(head+"steps:\n  - sale: 1\n  - busy: true\n  - sale: 1\nexpect: {outcome: APPROVED}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := sc.Steps[1]; st.Busy == nil || !*st.Busy || !strings.Contains(st.Name(), "BUSY") {
+		t.Errorf("step decoded as %+v (%s)", st, st.Name())
+	}
+	_, err = Parse("f.yaml", []byte(head+"steps:\n  - sale: 1\n  - busy: false\nexpect: {outcome: APPROVED}\n"))
+	if want := "f.yaml:5:11: busy: want true"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("busy: false: %v, want %q", err, want)
+	}
+}
