@@ -246,6 +246,25 @@ expect:
 	if err := s.SetVoltage(context.Background(), 7*physic.Volt); !errors.Is(err, power.ErrRange) {
 		t.Errorf("7V above the 6V limit: %v, want ErrRange", err)
 	}
+	// Left low and off between scenarios (by hand, a killed run): the
+	// next scenario's safe state at its start restores it.
+	ctx := context.Background()
+	if err := errors.Join(s.SetVoltage(ctx, 4500*physic.MilliVolt), s.SetOutput(ctx, false)); err != nil {
+		t.Fatal(err)
+	}
+	if res := run(t, ctx, r, parse(t, sale)); res.Class != verdict.Pass {
+		t.Fatalf("second scenario: got %s (%s), want PASS", res.Class, res.Reason)
+	}
+	if on, v := in.State(); !on || v != 5*physic.Volt {
+		t.Errorf("after a scenario on a supply left at 4.5V, off: output %v at %v, want on at 5V", on, v)
+	}
+	// Close releases the line: the supply no longer answers.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Measure(ctx); !errors.Is(err, serial.ErrClosed) {
+		t.Errorf("measure after close: %v, want %v", err, serial.ErrClosed)
+	}
 }
 
 // TestSCPIMissingLineIsBenchError: a SCPI supply whose line is not there
