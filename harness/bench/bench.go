@@ -16,7 +16,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/poshil/poshil/drivers/power"
 	"github.com/poshil/poshil/fixtures/acquirer"
 	"github.com/poshil/poshil/fixtures/benches"
 	"github.com/poshil/poshil/harness/dut"
@@ -118,15 +117,6 @@ type EmulatedHost struct {
 	// MAC is "required" to refuse (63) requests without a MAC; by default
 	// only the MACs present are checked.
 	MAC string `yaml:"mac"`
-}
-
-// Power is the DUT's supply.
-type Power struct {
-	// Supply is "emulated" (the emulated bench's supply, read by the DUT
-	// through its state file as an ADC).
-	Supply string `yaml:"supply"`
-	// Nominal is the supply's normal voltage, e.g. "4.2V".
-	Nominal power.Voltage `yaml:"nominal"`
 }
 
 // DUT is the device under test and how the harness talks to it.
@@ -298,6 +288,9 @@ func (b *Bench) Parts() []fault.Part {
 	}
 	if b.Power != nil {
 		ps = append(ps, fault.PartSupply)
+	}
+	if b.Power.Variable() {
+		ps = append(ps, fault.PartVoltage)
 	}
 	if b.Printer != nil && b.Printer.Emulated() {
 		ps = append(ps, fault.PartPrinter)

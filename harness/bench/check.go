@@ -187,14 +187,7 @@ func (b *Bench) Check(n *yaml.Node) error {
 		}
 	}
 	b.checkDNS(add)
-	if b.Power != nil {
-		if b.Power.Supply != "emulated" {
-			add("power.supply", "power.supply %q: want emulated", b.Power.Supply)
-		}
-		if v := physic.ElectricPotential(b.Power.Nominal); v <= 0 || v > MaxNominal {
-			add("power.nominal", "power.nominal %v: want a supply voltage above 0 V and at most %v (safety extra-low voltage; no payment terminal takes more)", b.Power.Nominal, power.Voltage(MaxNominal))
-		}
-	}
+	b.checkPower(n, add)
 	switch b.DUT.Adapter {
 	case "ecr":
 		if b.DUT.Profile != "" {
@@ -273,6 +266,91 @@ func (b *Bench) Check(n *yaml.Node) error {
 		return errs
 	}
 	return nil
+}
+
+// checkPower validates power: the supply named, its nominal voltage, the
+// fields its kind needs (a relay's pin, a SCPI supply's port) and none of
+// another kind's.
+func (b *Bench) checkPower(n *yaml.Node, add func(path, format string, args ...any)) {
+	p := b.Power
+	if p == nil {
+		return
+	}
+	if v := physic.ElectricPotential(p.Nominal); v <= 0 || v > MaxNominal {
+		add("power.nominal", "power.nominal %v: want a supply voltage above 0 V and at most %v (safety extra-low voltage; no payment terminal takes more)", p.Nominal, power.Voltage(MaxNominal))
+	}
+	given := func(key string) bool { return yamldoc.Find(n, "power", key) != nil }
+	// only reports the fields given that belong to other kinds of supply.
+	only := func(keys ...string) {
+		for _, k := range keys {
+			if given(k) {
+				add("power."+k, "power.%s: not for supply %s (%s)", k, p.Supply, powerFieldOwner[k])
+			}
+		}
+	}
+	switch p.Supply {
+	case SupplyEmulated:
+		only("pin", "active_low", "port", "baud", "limit", "timeout")
+	case SupplyRelay:
+		only("port", "baud", "limit", "timeout")
+		switch {
+		case strings.TrimSpace(p.Pin) == "":
+			add("power.pin", "power.pin: a relay needs the GPIO that drives it, as periph.io's host drivers name it (e.g. GPIO17)")
+		case strings.ContainsAny(p.Pin, " \t/"):
+			add("power.pin", "power.pin %q: want a GPIO name such as GPIO17, not a path", p.Pin)
+		}
+	case SupplySCPI:
+		only("pin", "active_low")
+		b.checkSCPI(given, add)
+	default:
+		add("power.supply", "power.supply %q: want emulated, relay (a GPIO pin) or scpi (a serial line)", p.Supply)
+	}
+}
+
+// powerFieldOwner names the supply each kind-specific power field is for.
+var powerFieldOwner = map[string]string{
+	"pin": "relay only", "active_low": "relay only",
+	"port": "scpi only", "baud": "scpi only", "limit": "scpi only", "timeout": "scpi only",
+}
+
+// checkSCPI validates a SCPI supply's line, limit and timeout.
+func (b *Bench) checkSCPI(given func(string) bool, add func(path, format string, args ...any)) {
+	p := b.Power
+	switch port := strings.TrimSpace(p.Port); {
+	case port == "":
+		add("power.port", "power.port: a SCPI supply needs its serial line: a device path, or rfc2217://host:port or tcp://host:port of a port server")
+	case port == "emulated":
+		add("power.port", "power.port: emulated: a SCPI supply is a real instrument; use supply: emulated for the emulated one")
+	case (Line{Port: p.Port}).Remote():
+		_, hp, _ := strings.Cut(p.Port, "://")
+		err := checkAddress(hp, false)
+		if err == nil && strings.ContainsAny(hp, "/?#") {
+			err = fmt.Errorf("nothing may follow host:port")
+		}
+		if err != nil {
+			add("power.port", "power.port %q: want rfc2217://host:port or tcp://host:port of a port server: %v", p.Port, err)
+		}
+	}
+	if p.Baud == 0 {
+		p.Baud = 115200
+	}
+	if err := checkBaud(p.Baud); err != nil {
+		add("power.baud", "power.baud: %v", err)
+	}
+	if given("limit") {
+		switch l := physic.ElectricPotential(p.Limit); {
+		case l <= 0 || l > MaxNominal:
+			add("power.limit", "power.limit %v: want a voltage above 0 V and at most %v (leave it out for none)", p.Limit, power.Voltage(MaxNominal))
+		case p.Nominal > 0 && p.Limit < p.Nominal:
+			add("power.limit", "power.limit %v is below power.nominal %v: the safe state could not restore the nominal voltage", p.Limit, p.Nominal)
+		}
+	}
+	if given("timeout") && p.Timeout <= 0 {
+		add("power.timeout", "power.timeout %v: want a duration above zero (leave it out for the default %v)", p.Timeout, DefaultSCPITimeout)
+	}
+	if p.Timeout <= 0 {
+		p.Timeout = DefaultSCPITimeout
+	}
 }
 
 // checkPlaceholders finds unknown placeholders in s, {host_ca} on a bench

@@ -24,6 +24,13 @@ func init() {
 		func() Fault { return &PowerCut{} })
 }
 
+// PartVoltage is a supply that sets its voltage (the emulated one, a SCPI
+// supply), which sag and brownout need besides PartSupply; a relay only
+// switches, so a bench with one lacks it and such a scenario is INVALID
+// there before it runs. Should one run anyway (a rig made by hand), the
+// relay's power.ErrUnsupported is this package's ErrUnsupported.
+const PartVoltage Part = "voltage"
+
 // ErrNoNominal is returned when a power fault cannot tell which voltage
 // to restore: no nominal in the scenario, none known to the supply, and
 // the read-back is 0V (output off) or unavailable.
@@ -85,7 +92,7 @@ type Sag struct {
 }
 
 // Needs implements Needer.
-func (f *Sag) Needs() []Part { return []Part{PartSupply} }
+func (f *Sag) Needs() []Part { return []Part{PartSupply, PartVoltage} }
 
 // Check validates the voltages: to above 0 V and at most 60 V, nominal
 // (if given) likewise and above to.
@@ -280,7 +287,7 @@ func (f *Brownout) MaxDelay() time.Duration {
 }
 
 // Needs implements Needer.
-func (f *Brownout) Needs() []Part { return []Part{PartSupply} }
+func (f *Brownout) Needs() []Part { return []Part{PartSupply, PartVoltage} }
 
 // Check validates the profile or the ramp, at the offending value.
 func (f *Brownout) Check(n *yaml.Node) error {

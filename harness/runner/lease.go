@@ -23,8 +23,8 @@ func (r *Rig) openWork() error {
 }
 
 // leaseBench takes the bench's resources for the rig's life (see package
-// lease): its card slot, its reader on this pcscd, its serial devices and
-// fixed listen ports. With Options.Wait 0 a held bench is a bench error
+// lease): its card slot, its reader on this pcscd, its serial devices
+// (a SCPI supply's too), a relay's GPIO pin and fixed listen ports. With Options.Wait 0 a held bench is a bench error
 // at once ("bench busy, held by pid N"); otherwise it waits that long.
 func (r *Rig) leaseBench(ctx context.Context) error {
 	keys, err := benchKeys(ctx, r.Bench)
@@ -68,7 +68,16 @@ func benchKeys(ctx context.Context, b *bench.Bench) ([]lease.Key, error) {
 	if k, err := lease.Reader(lease.PCSCSocket(), b.Card.Reader); err == nil {
 		keys = append(keys, k)
 	}
-	for _, l := range []*bench.Line{&b.ECR, b.MSR, b.Printer, b.Keypad} {
+	lines := []*bench.Line{&b.ECR, b.MSR, b.Printer, b.Keypad}
+	if pw := b.Power; pw != nil {
+		switch pw.Supply {
+		case bench.SupplySCPI: // the instrument's line, like the DUT's
+			lines = append(lines, &bench.Line{Port: pw.Port})
+		case bench.SupplyRelay:
+			keys = append(keys, lease.Key{Name: "gpio " + pw.Pin, Desc: "relay pin " + pw.Pin})
+		}
+	}
+	for _, l := range lines {
 		if l == nil || l.Port == "" || l.Emulated() {
 			continue
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -51,5 +53,36 @@ func TestTwoRigsOneBench(t *testing.T) {
 	}
 	if err := <-got; err != nil {
 		t.Fatalf("waiting rig: %v", err)
+	}
+}
+
+// TestPowerPartsLeased: a run holds its SCPI supply's line (as it holds
+// the DUT's serial devices) and its relay's pin, so two runs never drive
+// one supply.
+func TestPowerPartsLeased(t *testing.T) {
+	dev := filepath.Join(t.TempDir(), "ttyPSU")
+	if err := os.WriteFile(dev, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := &bench.Bench{Card: bench.Card{Reader: "Fake"}}
+	want, err := lease.Serial(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		power *bench.Power
+		key   lease.Key
+	}{
+		{&bench.Power{Supply: bench.SupplySCPI, Port: dev}, want},
+		{&bench.Power{Supply: bench.SupplyRelay, Pin: "GPIO17"}, lease.Key{Name: "gpio GPIO17", Desc: "relay pin GPIO17"}},
+	} {
+		b.Power = c.power
+		keys, err := benchKeys(context.Background(), b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(keys, c.key) {
+			t.Errorf("%s bench: keys %v, want %v", c.power.Supply, keys, c.key)
+		}
 	}
 }

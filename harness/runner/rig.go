@@ -18,7 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
+	"io"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -58,6 +58,9 @@ type Options struct {
 	// Notice, when set, gets what the rig tells the user (a killed run
 	// cleaned up, a warning); nil prints to stderr.
 	Notice func(msg string)
+	// Pin finds a relay supply's GPIO pin by name; nil uses periph.io's
+	// host drivers (HostPin).
+	Pin PinFunc
 	// Cleanup bounds the safe state after each scenario (stopping the
 	// DUT, clearing faults, removing the card); 0 is 5 s. A fault whose
 	// Clear does not finish within it makes the scenario BENCH_ERROR.
@@ -83,7 +86,7 @@ type Rig struct {
 	hostCA   string              // the file of the host's CA ({host_ca})
 	dns      *nameserver.Server  // answers the host's name, when the bench asks
 	ecrPort  serial.Port
-	supply   *emulated.Supply
+	supply   io.Closer // the supply Up opened: emulated, relay or SCPI
 	msrPTY   *serial.PTY
 	msr      *magstripe.MSR
 	printer  *printerRig // the emulated receipt printer, or nil
@@ -227,11 +230,9 @@ func Up(ctx context.Context, b *bench.Bench, opts Options) (_ *Rig, err error) {
 		return nil, err
 	}
 	if pw := b.Power; pw != nil {
-		r.supply, err = emulated.New(filepath.Join(r.workdir, "supply.state"), &emulated.Opts{Nominal: pw.Nominal.Potential()})
-		if err != nil {
-			return nil, verdict.Bench("supply", err)
+		if p.Supply, err = r.openSupply(ctx, pw); err != nil {
+			return nil, err
 		}
-		p.Supply = r.supply
 	}
 	if b.ECR.Emulated() || b.ECR.Proxy {
 		if b.ECR.Emulated() {

@@ -222,8 +222,18 @@ func classify(parent context.Context, err error) (verdict.Class, string) {
 }
 
 // execute boots the DUT, runs the steps and checks the final expectations.
-// It returns the final outcome the DUT reported, if any.
-func (ru *run) execute(ctx context.Context) (string, error) {
+// It returns the final outcome the DUT reported, if any. A fault the bench
+// could not do (fault.ErrUnsupported: a relay asked for a voltage) wins
+// over what the steps and checks said: the DUT was not put to the test.
+func (ru *run) execute(ctx context.Context) (code string, err error) {
+	defer func() {
+		if ru.sched == nil || errors.Is(err, verdict.ErrBench) {
+			return
+		}
+		if ferr := ru.sched.Err(); errors.Is(ferr, fault.ErrUnsupported) {
+			err = verdict.Bench("fault injection", ferr)
+		}
+	}()
 	if err := ru.boot(ctx); err != nil {
 		return "", err
 	}
@@ -242,7 +252,7 @@ func (ru *run) execute(ctx context.Context) (string, error) {
 			return ru.finalCode(), fmt.Errorf("step %d (%s:%d:%d, %s): %w", i+1, ru.sc.File, st.Line, st.Col, st.Name(), err)
 		}
 	}
-	code, err := ru.checkFinal(ctx)
+	code, err = ru.checkFinal(ctx)
 	if ferr := ru.sched.Err(); ferr != nil && err == nil {
 		return code, verdict.Bench("fault injection", ferr)
 	}
