@@ -98,7 +98,7 @@ func TestLoadDerivesCapabilities(t *testing.T) {
 	if got := strings.Join(inv.Get("desk-1").Caps, ","); got != "chip,printer" {
 		t.Errorf("desk-1 caps %q, want chip,printer (declared; its bench file has no emulated part)", got)
 	}
-	if got := strings.Join(inv.Get("emu").Caps, ","); got != "chip,line_relay,magstripe,power" {
+	if got := strings.Join(inv.Get("emu").Caps, ","); got != "chip,line_relay,magstripe,power,voltage" {
 		t.Errorf("emu caps %q, want what the emulated bench file gives", got)
 	}
 }
@@ -248,5 +248,36 @@ func TestFirmwareMatches(t *testing.T) {
 		if got := FirmwareMatches(c.have, c.want); got != c.ok {
 			t.Errorf("FirmwareMatches(%q, %q) = %v", c.have, c.want, got)
 		}
+	}
+}
+
+// TestMatchVoltageNotOnARelay: a sag needs a supply that sets its
+// voltage; a bench whose supply is a relay can cut power but not that, so
+// the sag goes to the emulated bench and the cut may go to either; with
+// the relay bench alone the sag cannot run, and the reason says voltage.
+func TestMatchVoltageNotOnARelay(t *testing.T) {
+	d := t.TempDir()
+	write(t, d, "relay.yaml", deskBench+"power: {supply: relay, pin: GPIO17, nominal: 12V}\n")
+	inv, err := Load(write(t, d, "lab.yaml", "benches:\n  - name: desk-relay\n    bench: relay.yaml\n    has: [chip]\n  - name: emu\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(inv.Get("desk-relay").Caps, ","); got != "chip,power" {
+		t.Errorf("desk-relay caps %q, want chip,power (a relay: no voltage)", got)
+	}
+	if got := strings.Join(inv.Get("emu").Caps, ","); !strings.Contains(got, "voltage") {
+		t.Errorf("emu caps %q, want voltage among them", got)
+	}
+	sag := parse(t, "sag.yaml", "name: sag\ncard: visa-credit\nfaults:\n  - sag: {to: 3.3V}\nsteps:\n  - sale: 1.00\n  - insert: chip\nexpect: {outcome: LOW_POWER}\n")
+	cut := parse(t, "cut.yaml", powerCut)
+	p := inv.Match([]*scenario.Scenario{sag, cut})
+	if len(p.Unrunnable) != 0 || len(p.Benches) != 2 || p.Benches[0].Bench.Name != "desk-relay" || p.Benches[0].Scenarios[0] != cut ||
+		p.Benches[1].Scenarios[0] != sag {
+		t.Fatalf("plan %+v unrunnable %v: want the cut on desk-relay, the sag on emu", p.Benches, p.Unrunnable)
+	}
+	inv.Benches = inv.Benches[:1]
+	p = inv.Match([]*scenario.Scenario{sag})
+	if len(p.Unrunnable) != 1 || !strings.Contains(p.Unrunnable[0].Error(), "sag.yaml:4:5: no bench can run \"sag\": fault sag needs voltage") {
+		t.Errorf("relay bench alone: %+v", p.Unrunnable)
 	}
 }

@@ -17,10 +17,11 @@ const (
 	CapPower     = "power"      // power control: a supply or relay the harness drives
 	CapLineRelay = "line_relay" // the ECR line through a fault proxy or relay (cut, noise, delay)
 	CapPrinter   = "printer"    // a receipt printer the harness can watch
+	CapVoltage   = "voltage"    // a supply that sets its voltage (sag, brownout): not a relay, which only switches
 )
 
 // Capabilities lists every capability name, in a fixed order.
-var Capabilities = []string{CapChip, CapMagstripe, CapPower, CapLineRelay, CapPrinter}
+var Capabilities = []string{CapChip, CapMagstripe, CapPower, CapLineRelay, CapPrinter, CapVoltage}
 
 // Needs is what a scenario asks of a bench beyond what its steps and
 // faults imply (Implied): capabilities, a firmware version, bench labels.
@@ -89,6 +90,8 @@ func PartCap(p fault.Part) string {
 		return CapPower
 	case fault.PartLine:
 		return CapLineRelay
+	case fault.PartVoltage:
+		return CapVoltage
 	}
 	return ""
 }
