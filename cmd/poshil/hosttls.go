@@ -4,9 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"slices"
 
 	"github.com/poshil/poshil/fixtures/hosttls"
 	"github.com/poshil/poshil/harness/verdict"
@@ -39,22 +37,9 @@ func tlsCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "poshil tls:", err)
 		return verdict.ExitInvalid
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	if err := writeTree(*out, files, stdout); err != nil {
 		fmt.Fprintln(stderr, "poshil tls:", err)
 		return verdict.ExitBenchError
-	}
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		dst := filepath.Join(*out, n)
-		if err := os.WriteFile(dst, files[n], 0o644); err != nil {
-			fmt.Fprintln(stderr, "poshil tls:", err)
-			return verdict.ExitBenchError
-		}
-		fmt.Fprintln(stdout, dst)
 	}
 	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -33,22 +34,26 @@ func pkiCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "poshil pki:", err)
 		return verdict.ExitInvalid
 	}
-	paths := make([]string, 0, len(files))
-	for p := range files {
-		paths = append(paths, p)
+	if err := writeTree(*root, files, stdout); err != nil {
+		fmt.Fprintln(stderr, "poshil pki:", err)
+		return verdict.ExitBenchError
 	}
-	slices.Sort(paths)
-	for _, p := range paths {
-		dst := filepath.Join(*root, filepath.FromSlash(p))
+	return 0
+}
+
+// writeTree writes each of files (slash-separated paths under root, as
+// the fixture packages name them) under root, folders made as needed,
+// and prints each path written, in order.
+func writeTree(root string, files map[string][]byte, stdout io.Writer) error {
+	for _, p := range slices.Sorted(maps.Keys(files)) {
+		dst := filepath.Join(root, filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			fmt.Fprintln(stderr, "poshil pki:", err)
-			return verdict.ExitBenchError
+			return err
 		}
 		if err := os.WriteFile(dst, files[p], 0o644); err != nil {
-			fmt.Fprintln(stderr, "poshil pki:", err)
-			return verdict.ExitBenchError
+			return err
 		}
 		fmt.Fprintln(stdout, dst)
 	}
-	return 0
+	return nil
 }
