@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -135,15 +134,9 @@ type RealSupply struct {
 
 	op chan struct{} // a lock that honours a context; serializes changes
 
-	mu     sync.Mutex // guards st, subs, nextID
-	st     emulated.State
-	subs   []supplySub
-	nextID int
-}
-
-type supplySub struct {
-	id int
-	f  emulated.ChangeFunc
+	mu        sync.Mutex // guards st
+	st        emulated.State
+	callbacks emulated.Callbacks
 }
 
 var _ Supply = (*RealSupply)(nil)
@@ -170,21 +163,7 @@ func (s *RealSupply) State() emulated.State {
 
 // OnChange implements Supply: f runs after every change, in the order
 // added, in the goroutine that made it, under its context.
-func (s *RealSupply) OnChange(f emulated.ChangeFunc) (remove func()) {
-	s.mu.Lock()
-	s.nextID++
-	id := s.nextID
-	s.subs = append(s.subs, supplySub{id: id, f: f})
-	s.mu.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			s.subs = slices.DeleteFunc(s.subs, func(e supplySub) bool { return e.id == id })
-		})
-	}
-}
+func (s *RealSupply) OnChange(f emulated.ChangeFunc) (remove func()) { return s.callbacks.Add(f) }
 
 // SetOutput implements power.Supply: the part switches, then the change
 // is announced.
@@ -259,15 +238,8 @@ func (s *RealSupply) change(ctx context.Context, op string, act func(*emulated.S
 	next.Seq++
 	s.mu.Lock()
 	s.st = next
-	subs := slices.Clone(s.subs)
 	s.mu.Unlock()
-	var errs []error
-	for _, e := range subs {
-		if err := e.f(ctx, emulated.Change{From: old, To: next}); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := s.callbacks.Run(ctx, emulated.Change{From: old, To: next}); err != nil {
 		return fmt.Errorf("%s: %s: after the change: %w", s, op, err)
 	}
 	return nil

@@ -62,15 +62,9 @@ type Supply struct {
 
 	op chan struct{} // a lock that honours a context; serializes changes
 
-	mu     sync.Mutex // guards st, subs, nextID
-	st     State
-	subs   []sub
-	nextID int
-}
-
-type sub struct {
-	id int
-	f  ChangeFunc
+	mu        sync.Mutex // guards st
+	st        State
+	callbacks Callbacks
 }
 
 var (
@@ -138,26 +132,7 @@ func (s *Supply) State() State {
 
 // OnChange adds f to the callbacks run after every change, in the order
 // added; remove takes exactly this f off again.
-func (s *Supply) OnChange(f ChangeFunc) (remove func()) {
-	s.mu.Lock()
-	s.nextID++
-	id := s.nextID
-	s.subs = append(s.subs, sub{id: id, f: f})
-	s.mu.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			for i, e := range s.subs {
-				if e.id == id {
-					s.subs = append(s.subs[:i:i], s.subs[i+1:]...)
-					return
-				}
-			}
-		})
-	}
-}
+func (s *Supply) OnChange(f ChangeFunc) (remove func()) { return s.callbacks.Add(f) }
 
 // SetOutput implements power.Supply.
 func (s *Supply) SetOutput(ctx context.Context, on bool) error {
@@ -230,15 +205,8 @@ func (s *Supply) change(ctx context.Context, op string, edit func(*State) error)
 	}
 	s.mu.Lock()
 	s.st = next
-	subs := append([]sub(nil), s.subs...)
 	s.mu.Unlock()
-	var errs []error
-	for _, e := range subs {
-		if err := e.f(ctx, Change{From: old, To: next}); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := s.callbacks.Run(ctx, Change{From: old, To: next}); err != nil {
 		return fmt.Errorf("%s: %s: after the change: %w", s.name, op, err)
 	}
 	return nil
