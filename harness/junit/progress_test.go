@@ -60,7 +60,7 @@ func TestProgressWritesWhatWriteFileWrites(t *testing.T) {
 // after every scenario costs the new scenario's case, not all of them.
 func TestProgressEncodesEachCaseOnce(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "junit.xml")
-	rs := []verdict.Result{{Scenario: "one", File: "a.yaml", Class: verdict.Pass, Reason: "first"}}
+	rs := []verdict.Result{{Scenario: "one", File: "a.yaml", Class: verdict.Fail, Reason: "first"}}
 	var p Progress
 	if err := p.Write(path, "poshil", rs); err != nil {
 		t.Fatal(err)
