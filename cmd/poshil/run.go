@@ -327,7 +327,7 @@ func writeReports(dir string, run report.Run, rs []verdict.Result, stderr io.Wri
 // writeProgress rewrites junit.xml and record.json (each atomically) with
 // the results so far; the HTML report and the traces wait for the end.
 func writeProgress(dir string, run report.Run, rs []verdict.Result, stderr io.Writer) {
-	if err := junit.WriteFile(filepath.Join(dir, junit.FileName), "poshil", rs); err != nil {
+	if err := progressJUnit.Write(filepath.Join(dir, junit.FileName), "poshil", rs); err != nil {
 		fmt.Fprintf(stderr, "poshil: writing junit: %v\n", err)
 	}
 	if err := progressRecord.Write(filepath.Join(dir, report.RecordFile), run, rs); err != nil {
@@ -335,9 +335,14 @@ func writeProgress(dir string, run report.Run, rs []verdict.Result, stderr io.Wr
 	}
 }
 
-// progressRecord encodes each result of the record once, however often
-// writeProgress rewrites it.
-var progressRecord report.Progress
+// progressRecord and progressJUnit encode each result once, however
+// often writeProgress rewrites the files; neither syncs them to disk (they
+// are for a poshil stopped or killed mid-run: writeReports's final files
+// are synced).
+var (
+	progressRecord report.Progress
+	progressJUnit  junit.Progress
+)
 
 // noticeWriter writes to w through the progress display, so messages
 // never land in the middle of its status line.

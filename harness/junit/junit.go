@@ -82,35 +82,59 @@ type problemEl struct {
 // Write writes results as one JUnit test suite named suite. Each result
 // is scrubbed first with its own secrets (Result.Secrets), in place.
 func Write(w io.Writer, suite string, rs []verdict.Result) error {
+	s := header(suite, rs)
+	for i := range rs {
+		rs[i].Secrets.Walk(&rs[i])
+		s.Cases = append(s.Cases, testcase(suite, rs[i]))
+	}
+	return encode(w, suite, s)
+}
+
+// header is the suite element of results without its cases: counts,
+// total time, timestamp, host.
+func header(suite string, rs []verdict.Result) suiteEl {
 	host, _ := os.Hostname()
 	s := suiteEl{Name: suite, Tests: len(rs), Hostname: host}
 	var total time.Duration
-	for i := range rs {
-		rs[i].Secrets.Walk(&rs[i])
-		r := rs[i]
+	for i, r := range rs {
 		if i == 0 {
 			s.Timestamp = r.Started.UTC().Format(time.RFC3339)
 		}
 		total += r.Duration
-		tc := testcaseEl{
-			Name:      r.Scenario,
-			Classname: suite + "." + Family(r.File),
-			Time:      seconds(r.Duration),
-			SystemOut: transcript(r),
-		}
-		p := &problemEl{Message: r.Reason, Type: string(r.Class), Body: r.Reason}
 		switch r.Class {
 		case verdict.Pass:
 		case verdict.Fail:
-			tc.Failure = p
 			s.Failures++
 		default:
-			tc.Error = p
 			s.Errors++
 		}
-		s.Cases = append(s.Cases, tc)
 	}
 	s.Time = seconds(total)
+	return s
+}
+
+// testcase is one result's case: PASS plain, FAIL a failure, anything
+// else an error of its class.
+func testcase(suite string, r verdict.Result) testcaseEl {
+	tc := testcaseEl{
+		Name:      r.Scenario,
+		Classname: suite + "." + Family(r.File),
+		Time:      seconds(r.Duration),
+		SystemOut: transcript(r),
+	}
+	p := &problemEl{Message: r.Reason, Type: string(r.Class), Body: r.Reason}
+	switch r.Class {
+	case verdict.Pass:
+	case verdict.Fail:
+		tc.Failure = p
+	default:
+		tc.Error = p
+	}
+	return tc
+}
+
+// encode writes the document of suite element s.
+func encode(w io.Writer, suite string, s suiteEl) error {
 	doc := testsuites{Name: suite, Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Time: s.Time, Suites: []suiteEl{s}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err

@@ -16,8 +16,25 @@ import (
 )
 
 // Write creates path with what write writes, atomically: a reader (or a
-// kill -9) sees the old file or the new one, never half of one.
+// kill -9) sees the old file or the new one, never half of one. The data
+// reaches the disk (fsync) before the file takes the path's place.
 func Write(path string, write func(io.Writer) error) error {
+	return replace(path, write, true)
+}
+
+// WriteUnsynced is Write without the fsync: readers and a kill -9 still
+// see the old file or the new one (the kernel holds what was written), but
+// a machine that loses power may lose the new one. It is for a file
+// rewritten after every scenario whose final copy is written with Write
+// (a run's progress), where an fsync each time costs more than the
+// scenarios it records.
+func WriteUnsynced(path string, write func(io.Writer) error) error {
+	return replace(path, write, false)
+}
+
+// replace writes through a temporary file renamed over path, syncing it
+// first when sync is set.
+func replace(path string, write func(io.Writer) error, sync bool) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return err
@@ -28,7 +45,7 @@ func Write(path string, write func(io.Writer) error) error {
 	}
 	tmp := f.Name()
 	err = write(f)
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

@@ -56,3 +56,33 @@ func TestAllOrNothing(t *testing.T) {
 		t.Errorf("left behind: %v", ents)
 	}
 }
+
+// TestUnsyncedAllOrNothing: WriteUnsynced leaves the old file whole when
+// the new one fails, as Write does, and replaces it when it succeeds.
+func TestUnsyncedAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "record.json")
+	if err := WriteFile(p, []byte("old")); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err := WriteUnsynced(p, func(w io.Writer) error {
+		_, _ = w.Write([]byte("half"))
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("WriteUnsynced: %v", err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "old" {
+		t.Errorf("file now %q, want the old one", b)
+	}
+	if err := WriteUnsynced(p, func(w io.Writer) error { _, err := w.Write([]byte("new")); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "new" {
+		t.Errorf("file now %q, want the new one", b)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("left behind: %v", ents)
+	}
+}

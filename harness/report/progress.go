@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
+	"github.com/poshil/poshil/harness/outfile"
 	"github.com/poshil/poshil/harness/secrets"
 	"github.com/poshil/poshil/harness/verdict"
 )
@@ -31,7 +33,8 @@ type encoded struct {
 }
 
 // Write writes the record of run with results rs to path (atomically, as
-// WriteFile). Results are scrubbed in place when first encoded, as
+// WriteFile, but not synced to disk: it survives poshil killed, not a
+// power loss; the final record is WriteFile's). Results are scrubbed in place when first encoded, as
 // WriteFile scrubs them.
 func (p *Progress) Write(path string, run Run, rs []verdict.Result) error {
 	p.mu.Lock()
@@ -81,7 +84,12 @@ func (p *Progress) Write(path string, run Run, rs []verdict.Result) error {
 		buf.WriteString("  ]")
 	}
 	buf.WriteString("\n}\n")
-	return writeAtomic(path, buf.Bytes())
+	// Not synced: this copy is for a poshil stopped or killed mid-run;
+	// the record written at the end (WriteFile) is.
+	if err := outfile.WriteUnsynced(path, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrWrite, path, err)
+	}
+	return nil
 }
 
 // is reports whether e was encoded from a result like r.

@@ -49,7 +49,58 @@ type processLauncher struct {
 
 // Launch implements Launcher.
 func (l processLauncher) Launch(la Launch) (Process, error) {
-	return startProcess(l.p, la.Vars, la.Args, la.Env, l.lookup, la.Log, la.Pipes)
+	p := l.p
+	if p.Config != nil && la.Config != nil {
+		c := *p
+		c.Config = mergeConfig(p.Config, la.Config)
+		p = &c
+	}
+	return startProcess(p, la.Vars, la.Args, la.Env, l.lookup, la.Log, la.Pipes)
+}
+
+// mergeConfig is base with over laid on it, neither changed: where both
+// hold a mapping under a key the two merge key by key, else over's value
+// wins. A scenario's dut.config so changes one timeout of the bench's
+// reference terminal and keeps the others.
+func mergeConfig(base, over map[string]any) map[string]any {
+	out := make(map[string]any, len(base)+len(over))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range over {
+		bm, okb := out[k].(map[string]any)
+		om, oko := v.(map[string]any)
+		if okb && oko {
+			out[k] = mergeConfig(bm, om)
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// dutConfig is the scenario's dut.config, nil when it has none.
+func (ru *run) dutConfig() map[string]any {
+	if ru.sc.DUT == nil {
+		return nil
+	}
+	return ru.sc.DUT.Config
+}
+
+// noteDUTConfig says in the transcript what the scenario's dut.config
+// does on this bench: merged into the DUT's config, or ignored by a DUT
+// that has none (real firmware keeps its own settings).
+func (ru *run) noteDUTConfig() {
+	c := ru.dutConfig()
+	if c == nil {
+		return
+	}
+	data, _ := json.Marshal(c)
+	if p := ru.rig.Bench.DUT.Process; p == nil || p.Config == nil {
+		ru.rec.add("dut", "the scenario's dut.config "+string(data)+" is ignored: the bench's DUT has no process config")
+		return
+	}
+	ru.rec.add("dut", "the scenario's dut.config over the bench's: "+string(data))
 }
 
 // startProcess expands placeholders, writes the config file and starts the

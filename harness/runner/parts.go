@@ -79,6 +79,9 @@ type Launch struct {
 	Log   io.Writer         // the DUT's output, across restarts
 	Pipes bool              // the process adapter talks over stdin/stdout
 	Env   []string          // extra environment ("NAME=value"), after the bench's
+	// Config is the scenario's dut.config, merged over the bench's process
+	// config (see mergeConfig); nil changes nothing.
+	Config map[string]any
 }
 
 // Process is a running DUT.

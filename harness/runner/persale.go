@@ -32,7 +32,7 @@ func (ru *run) perSaleDUT(launcher Launcher) *perSaleDUT {
 	return &perSaleDUT{
 		done: make(chan struct{}),
 		start: func(args, env []string) (dut.Program, error) {
-			p, err := launcher.Launch(Launch{Vars: ru.dutVars, Args: append(slices.Clone(ru.dutArgs), args...), Env: env, Log: ru.dutLog, Pipes: true})
+			p, err := launcher.Launch(Launch{Vars: ru.dutVars, Args: append(slices.Clone(ru.dutArgs), args...), Env: env, Log: ru.dutLog, Pipes: true, Config: ru.dutConfig()})
 			if err != nil {
 				return nil, err
 			}

@@ -340,6 +340,7 @@ func (ru *run) boot(ctx context.Context) error {
 		if err := checkPorts(ru.dutVars); err != nil {
 			return err
 		}
+		ru.noteDUTConfig()
 	}
 	ru.clockAtBoot()
 	if _, err := ru.lc.PowerOn(ctx); err != nil {
@@ -399,7 +400,7 @@ func (ru *run) lifecycleHooks() LifecycleHooks {
 		if ru.procLink != nil && ru.rig.Bench.DUT.Prof != nil && ru.rig.Bench.DUT.Prof.PerSale != nil {
 			return ru.perSaleDUT(launcher), nil
 		}
-		return launcher.Launch(Launch{Vars: ru.dutVars, Args: ru.dutArgs, Log: ru.dutLog, Pipes: ru.procLink != nil})
+		return launcher.Launch(Launch{Vars: ru.dutVars, Args: ru.dutArgs, Log: ru.dutLog, Pipes: ru.procLink != nil, Config: ru.dutConfig()})
 	}
 	h.Started = func(p Process) error {
 		if ru.procLink != nil {

@@ -487,3 +487,26 @@ func TestMustFireFaultFails(t *testing.T) {
 		t.Fatalf("got %s (%s), want FAIL: never fired", res.Class, res.Reason)
 	}
 }
+
+// TestScenarioDUTConfigReachesTheLaunch: a scenario's dut.config is
+// handed to every launch of the DUT, and the transcript says so.
+func TestScenarioDUTConfigReachesTheLaunch(t *testing.T) {
+	fb, r := fakeRig(t, func(b *bench.Bench) {
+		b.DUT.Process.Config = map[string]any{"timeouts": map[string]any{"host": "2s"}}
+	})
+	sc := parse(t, sale+"dut:\n  config:\n    timeouts: {host: 1s}\n")
+	res := run(t, context.Background(), r, sc)
+	if res.Class != verdict.Pass {
+		t.Fatalf("verdict %s: %s", res.Class, res.Reason)
+	}
+	if fb.Log.Index(`terminal config {"timeouts":{"host":"1s"}}`) < 0 {
+		t.Errorf("the launch was not given the scenario's config:\n%s", fb.Log)
+	}
+	said := false
+	for _, l := range res.Evidence.Transcript {
+		said = said || strings.Contains(l.Text, `the scenario's dut.config over the bench's: {"timeouts":{"host":"1s"}}`)
+	}
+	if !said {
+		t.Errorf("the transcript does not say the config was changed:\n%v", res.Evidence.Transcript)
+	}
+}

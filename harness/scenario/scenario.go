@@ -58,6 +58,8 @@ type Scenario struct {
 	// Needs is what a bench of an inventory must have to run the
 	// scenario, beyond what its steps and faults imply (see Needs).
 	Needs *Needs `yaml:"needs"`
+	// DUT changes the bench's DUT for this scenario (see DUT).
+	DUT *DUT `yaml:"dut"`
 
 	// File is where the scenario was loaded from.
 	File string `yaml:"-"`

@@ -2,6 +2,7 @@ package runnertest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 
@@ -95,6 +96,10 @@ func (t *Terminal) Launch(l runner.Launch) (runner.Process, error) {
 	p := &Process{log: t.log, pid: 1000 + len(t.procs) + 1, done: make(chan struct{})}
 	t.procs = append(t.procs, p)
 	t.log.Add("terminal launch %d", p.pid)
+	if l.Config != nil {
+		data, _ := json.Marshal(l.Config)
+		t.log.Add("terminal config %s", data)
+	}
 	if l.Log != nil {
 		fmt.Fprintf(l.Log, "fake terminal %d up\n", p.pid)
 	}
