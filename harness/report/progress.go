@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"sync"
-	"time"
 
 	"github.com/poshil/poshil/harness/outfile"
 	"github.com/poshil/poshil/harness/secrets"
@@ -14,22 +13,11 @@ import (
 )
 
 // Progress rewrites a run's record after every scenario (WriteFile's
-// bytes exactly) but scrubs and encodes each result only once: a run of n
-// scenarios costs O(n) encoding, not O(n²). It remembers the results it
-// encoded by scenario, file and start time, and encodes again whatever
-// differs (another run, another file, a result replaced). Safe for
-// concurrent use.
+// bytes exactly) but scrubs and encodes each result only once
+// (verdict.Encodings). Safe for concurrent use.
 type Progress struct {
-	mu   sync.Mutex
-	path string
-	done []encoded
-}
-
-// encoded is one result's JSON as it sits in the record, and what it was.
-type encoded struct {
-	scenario, file string
-	started        time.Time
-	json           []byte
+	mu  sync.Mutex
+	enc verdict.Encodings
 }
 
 // Write writes the record of run with results rs to path (atomically, as
@@ -39,23 +27,9 @@ type encoded struct {
 func (p *Progress) Write(path string, run Run, rs []verdict.Result) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if path != p.path {
-		p.path, p.done = path, nil
-	}
-	keep := 0
-	for keep < len(p.done) && keep < len(rs) && p.done[keep].is(&rs[keep]) {
-		keep++
-	}
-	p.done = p.done[:keep]
-	for i := keep; i < len(rs); i++ {
-		r := &rs[i]
-		r.Secrets.Walk(r)
-		b, err := json.MarshalIndent(r, "    ", "  ")
-		if err != nil {
-			p.done = p.done[:i]
-			return fmt.Errorf("%w: %s: %w", ErrWrite, path, err)
-		}
-		p.done = append(p.done, encoded{scenario: r.Scenario, file: r.File, started: r.Started, json: b})
+	done, err := p.enc.Update(path, rs, func(r *verdict.Result) ([]byte, error) { return json.MarshalIndent(r, "    ", "  ") })
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrWrite, path, err)
 	}
 	(*secrets.Scrubber)(nil).Walk(&run)
 	head, err := json.MarshalIndent(run, "  ", "  ")
@@ -73,10 +47,10 @@ func (p *Progress) Write(path string, run Run, rs []verdict.Result) error {
 		buf.WriteString("[]")
 	default:
 		buf.WriteString("[\n")
-		for i, e := range p.done {
+		for i, e := range done {
 			buf.WriteString("    ")
-			buf.Write(e.json)
-			if i < len(p.done)-1 {
+			buf.Write(e)
+			if i < len(done)-1 {
 				buf.WriteByte(',')
 			}
 			buf.WriteByte('\n')
@@ -90,9 +64,4 @@ func (p *Progress) Write(path string, run Run, rs []verdict.Result) error {
 		return fmt.Errorf("%w: %s: %w", ErrWrite, path, err)
 	}
 	return nil
-}
-
-// is reports whether e was encoded from a result like r.
-func (e encoded) is(r *verdict.Result) bool {
-	return e.scenario == r.Scenario && e.file == r.File && e.started.Equal(r.Started)
 }
