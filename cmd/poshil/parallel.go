@@ -347,7 +347,9 @@ func runParallel(ctx context.Context, p parallelRun, scs []*scenario.Scenario, s
 		i int
 		r verdict.Result
 	}
-	got := make(chan done)
+	// Buffered for every job: a worker hands its result over and takes
+	// its next job at once, never waiting on the parent's progress files.
+	got := make(chan done, len(order))
 	var wg sync.WaitGroup
 	var workers []*worker
 	for _, b := range benches {
@@ -389,13 +391,30 @@ func runParallel(ctx context.Context, p parallelRun, scs []*scenario.Scenario, s
 	go func() { wg.Wait(); close(got) }()
 	byIndex := make([]*verdict.Result, len(order))
 	for d := range got {
-		r := d.r
-		if p.rounds > 1 {
-			r.Scenario = fmt.Sprintf("%s #%d", r.Scenario, d.i/len(scs)+1)
+		// Every result that has arrived goes into one progress write.
+		batch := []done{d}
+	drain:
+		for {
+			select {
+			case d, ok := <-got:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, d)
+			default:
+				break drain
+			}
 		}
-		byIndex[d.i] = &r
+		for i := range batch {
+			if p.rounds > 1 {
+				batch[i].r.Scenario = fmt.Sprintf("%s #%d", batch[i].r.Scenario, batch[i].i/len(scs)+1)
+			}
+			byIndex[batch[i].i] = &batch[i].r
+		}
 		writeProgress(p.out, p.run, append(slices.Clone(results), collected(byIndex)...), errw)
-		p.pr.finish(r)
+		for _, d := range batch {
+			p.pr.finish(d.r)
+		}
 	}
 	for i, r := range byIndex {
 		if r == nil {

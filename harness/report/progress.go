@@ -1,7 +1,7 @@
 package report
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -36,31 +36,37 @@ func (p *Progress) Write(path string, run Run, rs []verdict.Result) error {
 	if err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrWrite, path, err)
 	}
-	var buf bytes.Buffer
-	buf.WriteString("{\n  \"run\": ")
-	buf.Write(head)
-	buf.WriteString(",\n  \"results\": ")
-	switch {
-	case rs == nil:
-		buf.WriteString("null")
-	case len(rs) == 0:
-		buf.WriteString("[]")
-	default:
-		buf.WriteString("[\n")
-		for i, e := range done {
-			buf.WriteString("    ")
-			buf.Write(e)
-			if i < len(done)-1 {
-				buf.WriteByte(',')
+	// Straight to the file through a buffer of its own: the record grows
+	// to megabytes, and a copy of it in memory each time cost more than
+	// the write.
+	write := func(w io.Writer) error {
+		buf := bufio.NewWriterSize(w, 256<<10)
+		buf.WriteString("{\n  \"run\": ")
+		buf.Write(head)
+		buf.WriteString(",\n  \"results\": ")
+		switch {
+		case rs == nil:
+			buf.WriteString("null")
+		case len(rs) == 0:
+			buf.WriteString("[]")
+		default:
+			buf.WriteString("[\n")
+			for i, e := range done {
+				buf.WriteString("    ")
+				buf.Write(e)
+				if i < len(done)-1 {
+					buf.WriteByte(',')
+				}
+				buf.WriteByte('\n')
 			}
-			buf.WriteByte('\n')
+			buf.WriteString("  ]")
 		}
-		buf.WriteString("  ]")
+		buf.WriteString("\n}\n")
+		return buf.Flush()
 	}
-	buf.WriteString("\n}\n")
 	// Not synced: this copy is for a poshil stopped or killed mid-run;
 	// the record written at the end (WriteFile) is.
-	if err := outfile.WriteUnsynced(path, func(w io.Writer) error { _, err := w.Write(buf.Bytes()); return err }); err != nil {
+	if err := outfile.WriteUnsynced(path, write); err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrWrite, path, err)
 	}
 	return nil
