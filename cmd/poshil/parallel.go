@@ -33,9 +33,9 @@ import (
 // poshil run --parallel N: N isolated emulated benches (package isolated),
 // each with a worker process of its own (libpcsclite talks to one pcscd
 // per process: the worker's is its bench's, through PCSCLITE_CSOCK_NAME).
-// The parent hands scenarios out one at a time, longest first (by the
-// last record's durations), and keeps the results in the order a serial
-// run has them; each result arrives scrubbed, evidence and all, as the
+// The parent hands scenarios out one at a time (jobQueue: by the last
+// record's durations when there is one), and keeps the results in the
+// order a serial run has them; each result arrives scrubbed, evidence and all, as the
 // worker's rig made it.
 
 func init() { register(newBenchWorkerCmd) }
@@ -305,43 +305,12 @@ func runParallel(ctx context.Context, p parallelRun, scs []*scenario.Scenario, s
 		}
 	}
 
-	// Longest first (the last record's durations; unknown ones count as
-	// long): the run ends when its longest chain does.
-	durs := map[string]time.Duration{}
-	if p.prev != nil {
-		for _, r := range p.prev.Results {
-			durs[r.File+"\x00"+baseName(r.Scenario)] = r.Duration
-		}
-	}
-	queue := slices.Clone(jobs)
-	slices.SortStableFunc(queue, func(a, b job) int {
-		da, oka := durs[a.File+"\x00"+a.Name]
-		db, okb := durs[b.File+"\x00"+b.Name]
-		switch {
-		case oka != okb:
-			if !oka {
-				return -1
-			}
-			return 1
-		case da != db:
-			if da > db {
-				return -1
-			}
-			return 1
-		}
-		return 0
-	})
-
-	var mu sync.Mutex
-	next := func() (job, bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		if len(queue) == 0 || ctx.Err() != nil {
+	queue := newJobQueue(jobs, p.prev)
+	next := func(k int) (job, bool) {
+		if ctx.Err() != nil {
 			return job{}, false
 		}
-		j := queue[0]
-		queue = queue[1:]
-		return j, true
+		return queue.take(k)
 	}
 	type done struct {
 		i int
@@ -352,7 +321,7 @@ func runParallel(ctx context.Context, p parallelRun, scs []*scenario.Scenario, s
 	got := make(chan done, len(order))
 	var wg sync.WaitGroup
 	var workers []*worker
-	for _, b := range benches {
+	for k, b := range benches {
 		w, err := startWorker(b, p.mutants, p.verbose, errw)
 		if err != nil {
 			p.pr.notice(stderr, fmt.Sprintf("poshil: bench %s: worker: %v", b.Name(), err))
@@ -364,7 +333,7 @@ func runParallel(ctx context.Context, p parallelRun, scs []*scenario.Scenario, s
 			defer wg.Done()
 			defer w.stop()
 			for {
-				j, ok := next()
+				j, ok := next(k)
 				if !ok {
 					return
 				}
@@ -509,4 +478,65 @@ func (l *linePrefix) Write(b []byte) (int, error) {
 		l.buf = l.buf[i+1:]
 	}
 	return len(b), nil
+}
+
+// jobQueue hands a parallel run's jobs to its workers. With a previous
+// record, the jobs are sorted longest first by their recorded durations
+// (unknown ones count as long) and taken from both ends: even workers
+// take the longest left, odd workers the shortest. The long scenarios
+// mostly wait (on a timeout, a stall, a slow line) while the short ones
+// are mostly CPU: the two kinds share the cores instead of short ones
+// running side by side at the end, and the run still ends when its
+// longest chain does. Without a record, every worker takes the next one
+// in the serial run's order.
+type jobQueue struct {
+	mu       sync.Mutex
+	jobs     []job
+	twoEnded bool
+}
+
+// newJobQueue orders jobs by prev's durations (nil: as given).
+func newJobQueue(jobs []job, prev *report.Record) *jobQueue {
+	durs := map[string]time.Duration{}
+	if prev != nil {
+		for _, r := range prev.Results {
+			durs[r.File+"\x00"+baseName(r.Scenario)] = r.Duration
+		}
+	}
+	q := &jobQueue{jobs: slices.Clone(jobs), twoEnded: len(durs) > 0}
+	slices.SortStableFunc(q.jobs, func(a, b job) int {
+		da, oka := durs[a.File+"\x00"+a.Name]
+		db, okb := durs[b.File+"\x00"+b.Name]
+		switch {
+		case oka != okb:
+			if !oka {
+				return -1
+			}
+			return 1
+		case da != db:
+			if da > db {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
+	return q
+}
+
+// take is worker k's next job; false when none is left.
+func (q *jobQueue) take(k int) (job, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.jobs) == 0 {
+		return job{}, false
+	}
+	if q.twoEnded && k%2 == 1 {
+		j := q.jobs[len(q.jobs)-1]
+		q.jobs = q.jobs[:len(q.jobs)-1]
+		return j, true
+	}
+	j := q.jobs[0]
+	q.jobs = q.jobs[1:]
+	return j, true
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -294,5 +295,39 @@ func TestLinePrefix(t *testing.T) {
 	}
 	if want := "emulated-2: poshil: restored its safe state\nemulated-2: second line\n"; out.String() != want {
 		t.Errorf("got %q, want %q", out.String(), want)
+	}
+}
+
+// TestJobQueue: without a record every worker takes the next job in the
+// serial run's order; with one, even workers take the longest left and
+// odd workers the shortest (a scenario the record lacks counts as long),
+// and every job is taken exactly once.
+func TestJobQueue(t *testing.T) {
+	jobs := []job{{0, "a.yaml", "a"}, {1, "b.yaml", "b"}, {2, "c.yaml", "c"}, {3, "d.yaml", "d"}, {4, "e.yaml", "e"}}
+	takeAll := func(q *jobQueue, workers ...int) []string {
+		var got []string
+		for i := 0; ; i++ {
+			j, ok := q.take(workers[i%len(workers)])
+			if !ok {
+				return got
+			}
+			got = append(got, fmt.Sprintf("%d %s", workers[i%len(workers)], j.Name))
+		}
+	}
+	if got, want := takeAll(newJobQueue(jobs, nil), 0, 1), []string{"0 a", "1 b", "0 c", "1 d", "0 e"}; !slices.Equal(got, want) {
+		t.Errorf("no record: %v, want %v", got, want)
+	}
+	prev := &report.Record{Results: []verdict.Result{
+		{File: "a.yaml", Scenario: "a", Duration: 30 * time.Millisecond},
+		{File: "b.yaml", Scenario: "b", Duration: 2 * time.Second},
+		{File: "c.yaml", Scenario: "c", Duration: 10 * time.Millisecond},
+		{File: "e.yaml", Scenario: "e #2", Duration: 500 * time.Millisecond},
+	}}
+	// d is unknown (long), then b 2s, e 500ms, a 30ms, c 10ms.
+	if got, want := takeAll(newJobQueue(jobs, prev), 0, 1), []string{"0 d", "1 c", "0 b", "1 a", "0 e"}; !slices.Equal(got, want) {
+		t.Errorf("with a record, two workers: %v, want %v", got, want)
+	}
+	if got, want := takeAll(newJobQueue(jobs, prev), 0, 1, 2, 3), []string{"0 d", "1 c", "2 b", "3 a", "0 e"}; !slices.Equal(got, want) {
+		t.Errorf("with a record, four workers: %v, want %v", got, want)
 	}
 }
