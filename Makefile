@@ -55,8 +55,8 @@ lint:
 ## bench: benchmarks (APDU round trip through pcscd and vpcd, codecs; card insertion
 ## and removal event latency, poshil's IFD driver beside stock vpcd; a chip sale
 ## scenario's wall time and harness overhead; the whole library's wall time and
-## poshil's peak RSS, run once; a third of the library on 1, 2 and 4 isolated
-## benches, POSHIL_BENCH_LIBRARY=all for all of it): one table, and
+## poshil's peak RSS, run once; the library on 1, 2 and 4 isolated benches,
+## POSHIL_BENCH_LIBRARY=third for a third of it): one table, and
 ## $(OUT)/bench.txt (raw) and $(OUT)/bench.json
 SCENARIO_BENCH := ^Benchmark(ScenarioChipSale|Library)$$
 bench: deps
