@@ -270,6 +270,9 @@ func (b *Bench) Parts() []fault.Part {
 	}
 	if b.DUT.Process != nil {
 		ps = append(ps, fault.PartDUT)
+		if b.DUT.Process.Config != nil {
+			ps = append(ps, fault.PartDUTConfig)
+		}
 	}
 	if b.MSR != nil && b.MSR.Emulated() {
 		ps = append(ps, fault.PartMSR)

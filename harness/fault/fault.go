@@ -39,7 +39,10 @@ const (
 	PartNetwork Part = "network" // the DUT-to-host TCP path through a fault proxy
 	PartHost    Part = "host"    // an emulated acquirer host
 	PartDUT     Part = "dut"     // a DUT process the harness starts (power cut = kill)
-	PartKeypad  Part = "keypad"  // an emulated PIN pad (keypad controller line)
+	// PartDUTConfig is a DUT process started with a config file the
+	// harness writes, so a scenario's dut.config can change it.
+	PartDUTConfig Part = "dut_config"
+	PartKeypad    Part = "keypad" // an emulated PIN pad (keypad controller line)
 )
 
 // Needer is implemented by faults that need parts; a scenario whose faults

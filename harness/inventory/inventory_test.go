@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -98,7 +99,7 @@ func TestLoadDerivesCapabilities(t *testing.T) {
 	if got := strings.Join(inv.Get("desk-1").Caps, ","); got != "chip,printer" {
 		t.Errorf("desk-1 caps %q, want chip,printer (declared; its bench file has no emulated part)", got)
 	}
-	if got := strings.Join(inv.Get("emu").Caps, ","); got != "chip,line_relay,magstripe,power,voltage" {
+	if got := strings.Join(inv.Get("emu").Caps, ","); got != "chip,dut_config,line_relay,magstripe,power,voltage" {
 		t.Errorf("emu caps %q, want what the emulated bench file gives", got)
 	}
 }
@@ -279,5 +280,39 @@ func TestMatchVoltageNotOnARelay(t *testing.T) {
 	p = inv.Match([]*scenario.Scenario{sag})
 	if len(p.Unrunnable) != 1 || !strings.Contains(p.Unrunnable[0].Error(), "sag.yaml:4:5: no bench can run \"sag\": fault sag needs voltage") {
 		t.Errorf("relay bench alone: %+v", p.Unrunnable)
+	}
+}
+
+// TestMatchDUTConfigOnADUTThatTakesIt: a scenario with a dut.config goes
+// to a bench whose DUT takes a config, never to one with firmware that
+// keeps its own; with no such bench it is reported before the run.
+func TestMatchDUTConfigOnADUTThatTakesIt(t *testing.T) {
+	d := t.TempDir()
+	write(t, d, "desk.yaml", deskBench)
+	inv, err := Load(write(t, d, "lab.yaml", "benches:\n  - name: desk\n    bench: desk.yaml\n    has: [chip]\n  - name: emu\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := inv.Get("desk").Caps; slices.Contains(got, "dut_config") {
+		t.Errorf("desk caps %v: a DUT with no process config takes no dut.config", got)
+	}
+	if got := inv.Get("emu").Caps; !slices.Contains(got, "dut_config") {
+		t.Errorf("emu caps %v, want dut_config among them", got)
+	}
+	timed := parse(t, "timed.yaml", "name: timed\ncard: visa-credit\ndut:\n  config:\n    timeouts: {host: 500ms}\nsteps:\n  - sale: 1.00\n  - insert: chip\nexpect: {outcome: HOST_TIMEOUT}\n")
+	plain := parse(t, "plain.yaml", "name: plain\ncard: visa-credit\nsteps:\n  - sale: 1.00\n  - insert: chip\nexpect: {outcome: APPROVED}\n")
+	p := inv.Match([]*scenario.Scenario{timed, plain})
+	for _, a := range p.Benches {
+		if a.Bench.Name == "desk" && slices.Contains(a.Scenarios, timed) {
+			t.Fatalf("the timed scenario went to desk (firmware with its own timeouts): %+v", p.Benches)
+		}
+	}
+	if len(p.Unrunnable) != 0 {
+		t.Fatalf("unrunnable %v", p.Unrunnable)
+	}
+	inv.Benches = inv.Benches[:1]
+	p = inv.Match([]*scenario.Scenario{timed})
+	if len(p.Unrunnable) != 1 || !strings.Contains(p.Unrunnable[0].Error(), "timed.yaml:5:5: no bench can run \"timed\": dut.config needs dut_config") {
+		t.Errorf("desk alone: %+v", p.Unrunnable)
 	}
 }

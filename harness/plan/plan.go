@@ -20,8 +20,9 @@ import (
 
 // Check checks what a scenario names against the shelf and a bench's parts
 // (bench.Bench.Parts): cards exist, the bench can present emulated cards
-// and swipes, its host is emulated for host expectations, and it has every
-// part the scenario's faults need. Every problem is a yamldoc.Error at its
+// and swipes, its host is emulated for host expectations, its DUT takes
+// the scenario's dut.config, and it has every part the scenario's faults
+// need. Every problem is a yamldoc.Error at its
 // place in the scenario's file.
 func Check(sc *scenario.Scenario, parts []fault.Part) error {
 	has := func(p fault.Part) bool { return slices.Contains(parts, p) }
@@ -62,6 +63,12 @@ func Check(sc *scenario.Scenario, parts []fault.Part) error {
 	}
 	if r := sc.Expect.Receipt; r != nil && !has(fault.PartPrinter) {
 		at(r.At.Receipt.Line, r.At.Receipt.Col, "expect.receipt needs a bench with an emulated printer (printer.port: emulated)")
+	}
+	// A scenario that sets the DUT's config times its faults and waits
+	// against it: on firmware that keeps its own timeouts the verdict
+	// would be about the scenario's numbers, not the firmware.
+	if d := sc.DUT; d != nil && len(d.Config) > 0 && !has(fault.PartDUTConfig) {
+		at(d.At.Line, d.At.Col, "dut.config needs a bench whose DUT takes a config (dut.process.config); this bench's DUT keeps its own settings, and the scenario's faults and waits are timed for the ones it sets")
 	}
 	return errors.Join(errs...)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -141,5 +142,31 @@ func TestCheckProgram(t *testing.T) {
 	found := func(name string) (string, error) { return "/bin/" + name, nil }
 	if err := CheckProgram(b, found); err != nil {
 		t.Errorf("CheckProgram with the program found = %v", err)
+	}
+}
+
+// TestDUTConfigNeedsADUTThatTakesIt: a scenario that sets the DUT's
+// config is INVALID, at its dut.config, on a bench whose DUT keeps its
+// own settings (real firmware): its faults are timed for the config it
+// sets. The emulated bench's reference terminal takes it.
+func TestDUTConfigNeedsADUTThatTakesIt(t *testing.T) {
+	doc := "name: a\ndut:\n  config:\n    timeouts: {host: 500ms}\nsteps: [{sale: 1}]\nexpect: {outcome: HOST_TIMEOUT}\n"
+	sc, err := scenario.Parse("s.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Check(sc, []fault.Part{fault.PartDUT})
+	if !errors.Is(err, yamldoc.ErrInvalid) || !strings.Contains(err.Error(), "s.yaml:4:5: dut.config needs a bench whose DUT takes a config") {
+		t.Fatalf("on a DUT without a config: %v, want INVALID at s.yaml:4:5 (the config)", err)
+	}
+	if err := Check(sc, []fault.Part{fault.PartDUT, fault.PartDUTConfig}); err != nil {
+		t.Errorf("on a DUT that takes a config: %v", err)
+	}
+	b, err := bench.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(b.Parts(), fault.PartDUTConfig) {
+		t.Errorf("the emulated bench's parts %v lack dut_config", b.Parts())
 	}
 }

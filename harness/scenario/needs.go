@@ -18,10 +18,11 @@ const (
 	CapLineRelay = "line_relay" // the ECR line through a fault proxy or relay (cut, noise, delay)
 	CapPrinter   = "printer"    // a receipt printer the harness can watch
 	CapVoltage   = "voltage"    // a supply that sets its voltage (sag, brownout): not a relay, which only switches
+	CapDUTConfig = "dut_config" // a DUT started with a config the harness writes (a scenario's dut.config)
 )
 
 // Capabilities lists every capability name, in a fixed order.
-var Capabilities = []string{CapChip, CapMagstripe, CapPower, CapLineRelay, CapPrinter, CapVoltage}
+var Capabilities = []string{CapChip, CapMagstripe, CapPower, CapLineRelay, CapPrinter, CapVoltage, CapDUTConfig}
 
 // Needs is what a scenario asks of a bench beyond what its steps and
 // faults imply (Implied): capabilities, a firmware version, bench labels.
@@ -92,14 +93,17 @@ func PartCap(p fault.Part) string {
 		return CapLineRelay
 	case fault.PartVoltage:
 		return CapVoltage
+	case fault.PartDUTConfig:
+		return CapDUTConfig
 	}
 	return ""
 }
 
 // Required is every capability the scenario needs: those it declares
-// (needs.has) and those its faults and steps imply (an insert needs a
-// chip slot, a swipe a magstripe reader, a power fault power control, a
-// line fault the line relay), each once, at its first place.
+// (needs.has) and those its faults, steps and dut.config imply (an insert
+// needs a chip slot, a swipe a magstripe reader, a power fault power
+// control, a line fault the line relay, a dut.config a DUT that takes
+// it), each once, at its first place.
 func (s *Scenario) Required() []Need {
 	var out []Need
 	add := func(c string, line, col int, why string) {
@@ -131,6 +135,9 @@ func (s *Scenario) Required() []Need {
 		case st.Swipe != nil:
 			add(CapMagstripe, st.Line, st.Col, "step swipe")
 		}
+	}
+	if s.DUT != nil && len(s.DUT.Config) > 0 {
+		add(CapDUTConfig, s.DUT.At.Line, s.DUT.At.Col, "dut.config")
 	}
 	return out
 }
