@@ -34,7 +34,7 @@ func TestListInventory(t *testing.T) {
 		t.Fatalf("exit %d, want %d\n%s%s", code, verdict.ExitInvalid, out.String(), errOut.String())
 	}
 	for _, want := range []string{
-		"emu-1 (emulated; has [chip line_relay magstripe power voltage]",
+		"emu-1 (emulated; has [chip dut_config line_relay magstripe power voltage]",
 		"approved-sale.yaml",
 		"cannot run: " + rec + ":4:9: no bench can run \"receipt printed\": needs.has needs printer, which no bench of " + inv + " has",
 		"1 scenario(s) on 1 bench(es)",

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,12 +41,23 @@ func TestPcscdPulledIsBenchError(t *testing.T) {
 	go func() { done <- run([]string{"run", "--out", t.TempDir(), sc}, &out, &errOut) }()
 
 	// The scenario is under way once the emulated card is in the reader.
+	// While the run brings its rig up the reader may be briefly missing
+	// or unavailable to another client: look again until the deadline.
 	client, err := pcsc.Open()
 	if err != nil {
 		t.Fatal(err)
 	}
 	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
-	err = client.Reader("Virtual PCD 00 00").WaitPresent(wctx)
+	for {
+		err = client.Reader("Virtual PCD 00 00").WaitPresent(wctx)
+		if err == nil || wctx.Err() != nil || !(errors.Is(err, pcsc.ErrReaderGone) || errors.Is(err, pcsc.ErrNoReader)) {
+			break
+		}
+		select {
+		case <-wctx.Done():
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 	wcancel()
 	client.Close()
 	if err != nil {
