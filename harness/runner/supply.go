@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
@@ -131,12 +130,7 @@ type RealSupply struct {
 	power.Supply
 	nominal physic.ElectricPotential
 	close   func() error
-
-	op chan struct{} // a lock that honours a context; serializes changes
-
-	mu        sync.Mutex // guards st
-	st        emulated.State
-	callbacks emulated.Callbacks
+	changes *emulated.Changes
 }
 
 var _ Supply = (*RealSupply)(nil)
@@ -144,7 +138,7 @@ var _ Supply = (*RealSupply)(nil)
 // newRealSupply wraps s, whose output and set point are not known yet
 // (Halt makes them so); closer, if set, releases its line.
 func newRealSupply(s power.Supply, nominal physic.ElectricPotential, closer func() error) *RealSupply {
-	return &RealSupply{Supply: s, nominal: nominal, close: closer, op: make(chan struct{}, 1)}
+	return &RealSupply{Supply: s, nominal: nominal, close: closer, changes: emulated.NewChanges(emulated.State{})}
 }
 
 // Path implements Supply: a real supply has no state file ({supply} is
@@ -155,15 +149,11 @@ func (s *RealSupply) Path() string { return "" }
 func (s *RealSupply) Nominal() physic.ElectricPotential { return s.nominal }
 
 // State is the output and set point as last set through s.
-func (s *RealSupply) State() emulated.State {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.st
-}
+func (s *RealSupply) State() emulated.State { return s.changes.State() }
 
 // OnChange implements Supply: f runs after every change, in the order
 // added, in the goroutine that made it, under its context.
-func (s *RealSupply) OnChange(f emulated.ChangeFunc) (remove func()) { return s.callbacks.Add(f) }
+func (s *RealSupply) OnChange(f emulated.ChangeFunc) (remove func()) { return s.changes.Add(f) }
 
 // SetOutput implements power.Supply: the part switches, then the change
 // is announced.
@@ -214,33 +204,9 @@ func (s *RealSupply) Close() error {
 	return s.close()
 }
 
-// change runs act under the change lock; if the state it leaves differs,
-// the callbacks hear of it. The part's errors are returned as they are
-// (power.ErrUnsupported stays visible).
+// change runs act through the change log: if the state it leaves
+// differs, the callbacks hear of it. The part's errors are returned as
+// they are (power.ErrUnsupported stays visible).
 func (s *RealSupply) change(ctx context.Context, op string, act func(*emulated.State) error) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("%s: %s: %w", s, op, err)
-	}
-	select {
-	case s.op <- struct{}{}:
-	case <-ctx.Done():
-		return fmt.Errorf("%s: %s: waiting for another change: %w", s, op, ctx.Err())
-	}
-	defer func() { <-s.op }()
-	old := s.State()
-	next := old
-	if err := act(&next); err != nil {
-		return err
-	}
-	if next == old {
-		return nil
-	}
-	next.Seq++
-	s.mu.Lock()
-	s.st = next
-	s.mu.Unlock()
-	if err := s.callbacks.Run(ctx, emulated.Change{From: old, To: next}); err != nil {
-		return fmt.Errorf("%s: %s: after the change: %w", s, op, err)
-	}
-	return nil
+	return s.changes.Apply(ctx, s.String()+": "+op, act, nil)
 }

@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
 	"time"
 
 	"periph.io/x/conn/v3/physic"
@@ -59,12 +58,7 @@ type Supply struct {
 	nominal     physic.ElectricPotential
 	max         physic.ElectricPotential
 	haltTimeout time.Duration
-
-	op chan struct{} // a lock that honours a context; serializes changes
-
-	mu        sync.Mutex // guards st
-	st        State
-	callbacks Callbacks
+	changes     *Changes
 }
 
 var (
@@ -100,10 +94,10 @@ func New(path string, o *Opts) (*Supply, error) {
 	}
 	s := &Supply{
 		path: path, name: opt.Name, nominal: roundMV(opt.Nominal), max: opt.Max,
-		haltTimeout: opt.HaltTimeout, op: make(chan struct{}, 1),
-		st: State{Output: true, Voltage: roundMV(opt.Nominal), Seq: 1},
+		haltTimeout: opt.HaltTimeout,
+		changes:     NewChanges(State{Output: true, Voltage: roundMV(opt.Nominal), Seq: 1}),
 	}
-	if err := WriteState(path, s.st); err != nil {
+	if err := WriteState(path, s.changes.State()); err != nil {
 		return nil, fmt.Errorf("%s: %w", s.name, err)
 	}
 	return s, nil
@@ -124,15 +118,11 @@ func (s *Supply) String() string { return s.name + " (" + s.path + ")" }
 func (s *Supply) Nominal() physic.ElectricPotential { return s.nominal }
 
 // State is the current state.
-func (s *Supply) State() State {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.st
-}
+func (s *Supply) State() State { return s.changes.State() }
 
 // OnChange adds f to the callbacks run after every change, in the order
 // added; remove takes exactly this f off again.
-func (s *Supply) OnChange(f ChangeFunc) (remove func()) { return s.callbacks.Add(f) }
+func (s *Supply) OnChange(f ChangeFunc) (remove func()) { return s.changes.Add(f) }
 
 // SetOutput implements power.Supply.
 func (s *Supply) SetOutput(ctx context.Context, on bool) error {
@@ -179,35 +169,19 @@ func (s *Supply) Close() error {
 	return nil
 }
 
-// change applies edit under the change lock; if the state changed it is
-// written to the file and announced to the callbacks.
+// change applies edit through the change log; a changed state is written
+// to the file before the callbacks hear of it.
 func (s *Supply) change(ctx context.Context, op string, edit func(*State) error) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("%s: %s: %w", s.name, op, err)
-	}
-	select {
-	case s.op <- struct{}{}:
-	case <-ctx.Done():
-		return fmt.Errorf("%s: %s: waiting for another change: %w", s.name, op, ctx.Err())
-	}
-	defer func() { <-s.op }()
-	old := s.State()
-	next := old
-	if err := edit(&next); err != nil {
-		return fmt.Errorf("%s: %s: %w", s.name, op, err)
-	}
-	if next == old {
+	what := s.name + ": " + op
+	return s.changes.Apply(ctx, what, func(st *State) error {
+		if err := edit(st); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
 		return nil
-	}
-	next.Seq++
-	if err := WriteState(s.path, next); err != nil {
-		return fmt.Errorf("%s: %s: %w", s.name, op, err)
-	}
-	s.mu.Lock()
-	s.st = next
-	s.mu.Unlock()
-	if err := s.callbacks.Run(ctx, Change{From: old, To: next}); err != nil {
-		return fmt.Errorf("%s: %s: after the change: %w", s.name, op, err)
-	}
-	return nil
+	}, func(st State) error {
+		if err := WriteState(s.path, st); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	})
 }
