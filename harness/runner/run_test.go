@@ -20,12 +20,23 @@ import (
 // fakeRig is a rig of runnertest fakes.
 func fakeRig(t *testing.T, edit ...func(*bench.Bench)) (*runnertest.Bench, *runner.Rig) {
 	t.Helper()
+	return fakeRigWith(t, nil, edit...)
+}
+
+// fakeRigWith is a rig of runnertest fakes whose supply is s (nil: the
+// fakes' own).
+func fakeRigWith(t *testing.T, s runner.Supply, edit ...func(*bench.Bench)) (*runnertest.Bench, *runner.Rig) {
+	t.Helper()
 	fb := runnertest.New()
 	cfg := fb.Config()
 	for _, e := range edit {
 		e(cfg)
 	}
-	r, err := runner.New(cfg, fb.Parts(), runner.Options{})
+	p := fb.Parts()
+	if s != nil {
+		p.Supply = s
+	}
+	r, err := runner.New(cfg, p, runner.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +306,15 @@ expect:
 // (the lifecycle allows "DUT on" outside the safe state).
 func TestPowerCutClearedInScenarioBoots(t *testing.T) {
 	fb, r := fakeRig(t)
-	sc := parse(t, `name: cut and restore
+	cutAndRestore(t, fb, r)
+}
+
+// cutAndRestore runs a scenario that cuts the power, restores it and
+// sells on r: it must PASS, the terminal booted twice (boot, reboot
+// after the cut).
+func cutAndRestore(t *testing.T, fb *runnertest.Bench, r *runner.Rig) verdict.Result {
+	t.Helper()
+	res := run(t, context.Background(), r, parse(t, `name: cut and restore
 card: visa-credit
 timeout: 10s
 steps:
@@ -304,14 +323,14 @@ steps:
   - sale: 12.50
 expect:
   outcome: APPROVED
-`)
-	res := run(t, context.Background(), r, sc)
+`))
 	if res.Class != verdict.Pass {
 		t.Fatalf("got %s (%s), want PASS", res.Class, res.Reason)
 	}
 	if n := fb.Terminal.Launches(); n != 2 {
-		t.Errorf("terminal launched %d times, want 2 (boot, reboot):\n%s", n, fb.Log)
+		t.Errorf("terminal launched %d times, want 2 (boot, reboot after the cut):\n%s", n, fb.Log)
 	}
+	return res
 }
 
 // The safe state stops the terminal before faults clear: a sag still

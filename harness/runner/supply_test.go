@@ -18,7 +18,6 @@ import (
 	"github.com/poshil/poshil/drivers/serial"
 	"github.com/poshil/poshil/harness/bench"
 	"github.com/poshil/poshil/harness/runner"
-	"github.com/poshil/poshil/harness/runner/runnertest"
 	"github.com/poshil/poshil/harness/verdict"
 )
 
@@ -105,26 +104,11 @@ func TestPowerCutOnRelay(t *testing.T) {
 	}
 	defer s.Close()
 	fb, r := fakeRigWith(t, s, func(b *bench.Bench) { b.Power = relayBench(false) })
-	res := run(t, context.Background(), r, parse(t, `name: cut and restore on a relay
-card: visa-credit
-timeout: 10s
-steps:
-  - inject: {power_cut: {}, id: cut}
-  - clear: cut
-  - sale: 12.50
-expect:
-  outcome: APPROVED
-`))
-	if res.Class != verdict.Pass {
-		t.Fatalf("got %s (%s), want PASS", res.Class, res.Reason)
-	}
+	cutAndRestore(t, fb, r)
 	// Open: closed; cut: open; clear: closed; safe states: closed.
 	got := pin.levels()
 	if len(got) < 3 || !slices.Equal(got[:3], []gpio.Level{gpio.High, gpio.Low, gpio.High}) || got[len(got)-1] != gpio.High {
 		t.Errorf("pin driven %v, want High (open), Low (cut), High (restored) ... High (safe)", got)
-	}
-	if n := fb.Terminal.Launches(); n != 2 {
-		t.Errorf("terminal launched %d times, want 2 (boot, reboot after the cut):\n%s", n, fb.Log)
 	}
 }
 
@@ -165,24 +149,6 @@ expect:
 	}
 }
 
-// fakeRigWith is a fake rig whose supply is s.
-func fakeRigWith(t *testing.T, s runner.Supply, edit ...func(*bench.Bench)) (*runnertest.Bench, *runner.Rig) {
-	t.Helper()
-	f := runnertest.New()
-	cfg := f.Config()
-	for _, e := range edit {
-		e(cfg)
-	}
-	p := f.Parts()
-	p.Supply = s
-	r, err := runner.New(cfg, p, runner.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.Close() })
-	return f, r
-}
-
 // scpiOnPTY serves an emulated SCPI instrument on a pty's master until
 // the test ends and returns the slave's path.
 func scpiOnPTY(t *testing.T, nominal physic.ElectricPotential) (*scpisim.Instrument, string) {
@@ -215,22 +181,7 @@ func TestPowerCutOnSCPI(t *testing.T) {
 		t.Fatalf("opened: instrument output %v at %v, want on at 5V", on, v)
 	}
 	fb, r := fakeRigWith(t, s, func(b *bench.Bench) { b.Power = pw })
-	res := run(t, context.Background(), r, parse(t, `name: cut and restore on SCPI
-card: visa-credit
-timeout: 10s
-steps:
-  - inject: {power_cut: {}, id: cut}
-  - clear: cut
-  - sale: 12.50
-expect:
-  outcome: APPROVED
-`))
-	if res.Class != verdict.Pass {
-		t.Fatalf("got %s (%s), want PASS", res.Class, res.Reason)
-	}
-	if n := fb.Terminal.Launches(); n != 2 {
-		t.Errorf("terminal launched %d times, want 2", n)
-	}
+	res := cutAndRestore(t, fb, r)
 	log := in.Log()
 	off := slices.Index(log, "OUTP OFF")
 	on := off + 1 + slices.Index(log[off+1:], "OUTP ON")
