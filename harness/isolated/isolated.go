@@ -216,13 +216,8 @@ func (b *Bench) Restored() string {
 	if len(b.Left) == 0 {
 		return ""
 	}
-	h := b.Left[0].Holder
-	run := h.RunID
-	if run == "" {
-		run = "?"
-	}
-	return fmt.Sprintf("bench %s was left dirty by run %s (pid %d, since %s), which ended without releasing it; restored its safe state first: its pcscd started afresh, what the run left in %s cleared",
-		b.Name(), run, h.PID, h.Since.Format(time.RFC3339), b.Dir)
+	return fmt.Sprintf("bench %s was left dirty by %s, which ended without releasing it; restored its safe state first: its pcscd started afresh, what the run left in %s cleared",
+		b.Name(), b.Left[0].Holder.RunString(), b.Dir)
 }
 
 // Keys are the lease keys of bench k as `poshil benches` probes them:

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"sync"
 	"time"
@@ -117,3 +118,15 @@ func (l *Lease) heartbeat(stop <-chan struct{}) {
 
 // heartbeatEvery is HeartbeatEvery; tests shorten it.
 var heartbeatEvery = HeartbeatEvery
+
+// RunString names the holder's run for a person: "run ID (pid N on HOST,
+// since TIME)", "?" for what it did not record.
+func (h Holder) RunString() string {
+	orUnknown := func(s string) string {
+		if s == "" {
+			return "?"
+		}
+		return s
+	}
+	return fmt.Sprintf("run %s (pid %d on %s, since %s)", orUnknown(h.RunID), h.PID, orUnknown(h.Host), h.Since.Format(time.RFC3339))
+}

@@ -143,3 +143,15 @@ func TestHeartbeatAdvances(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestHolderRunString: a holder's run as the notices name it, "?" for
+// what it did not record.
+func TestHolderRunString(t *testing.T) {
+	since := time.Date(2026, 12, 5, 21, 0, 0, 0, time.UTC)
+	if got, want := (Holder{RunID: "r1", PID: 42, Host: "lab-3", Since: since}).RunString(), "run r1 (pid 42 on lab-3, since 2026-12-05T21:00:00Z)"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got, want := (Holder{PID: 7, Since: since}).RunString(), "run ? (pid 7 on ?, since 2026-12-05T21:00:00Z)"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

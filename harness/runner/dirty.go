@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/poshil/poshil/harness/bench"
 	"github.com/poshil/poshil/harness/lease"
@@ -49,20 +48,11 @@ func (r *Rig) restoreLeft(ctx context.Context, left []lease.Left) error {
 	}
 	var runs []string
 	for _, l := range left {
-		h := l.Holder
-		s := fmt.Sprintf("run %s (pid %d on %s, since %s)", orUnknown(h.RunID), h.PID, orUnknown(h.Host), h.Since.Format(time.RFC3339))
-		if !slices.Contains(runs, s) {
+		if s := l.Holder.RunString(); !slices.Contains(runs, s) {
 			runs = append(runs, s)
 		}
 	}
 	r.notice(fmt.Sprintf("poshil: bench %s was left dirty by %s, which ended without releasing it; restored its safe state first: %s",
 		r.Bench.Name, strings.Join(runs, ", "), strings.Join(done, ", ")))
 	return nil
-}
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "?"
-	}
-	return s
 }
