@@ -132,15 +132,10 @@ func (b *Bench) Check(n *yaml.Node) error {
 		key  string
 		line *Line
 	}{{"ecr", &b.ECR}, {"msr", b.MSR}} {
-		if l.line == nil || !l.line.Remote() {
+		if l.line == nil {
 			continue
 		}
-		_, hp, _ := strings.Cut(l.line.Port, "://")
-		err := checkAddress(hp, false)
-		if err == nil && strings.ContainsAny(hp, "/?#") {
-			err = fmt.Errorf("nothing may follow host:port")
-		}
-		if err != nil {
+		if err := checkRemotePort(l.line.Port); err != nil {
 			add(l.key+".port", "%s.port %q: want rfc2217://host:port or tcp://host:port of a port server: %v", l.key, l.line.Port, err)
 		}
 	}
@@ -307,6 +302,22 @@ func (b *Bench) checkPower(n *yaml.Node, add func(path, format string, args ...a
 	}
 }
 
+// checkRemotePort checks the host:port of a serial port exported by a
+// port server (rfc2217:// or tcp://); a local device passes.
+func checkRemotePort(port string) error {
+	if !(Line{Port: port}).Remote() {
+		return nil
+	}
+	_, hp, _ := strings.Cut(port, "://")
+	if err := checkAddress(hp, false); err != nil {
+		return err
+	}
+	if strings.ContainsAny(hp, "/?#") {
+		return fmt.Errorf("nothing may follow host:port")
+	}
+	return nil
+}
+
 // powerFieldOwner names the supply each kind-specific power field is for.
 var powerFieldOwner = map[string]string{
 	"pin": "relay only", "active_low": "relay only",
@@ -321,13 +332,8 @@ func (b *Bench) checkSCPI(given func(string) bool, add func(path, format string,
 		add("power.port", "power.port: a SCPI supply needs its serial line: a device path, or rfc2217://host:port or tcp://host:port of a port server")
 	case port == "emulated":
 		add("power.port", "power.port: emulated: a SCPI supply is a real instrument; use supply: emulated for the emulated one")
-	case (Line{Port: p.Port}).Remote():
-		_, hp, _ := strings.Cut(p.Port, "://")
-		err := checkAddress(hp, false)
-		if err == nil && strings.ContainsAny(hp, "/?#") {
-			err = fmt.Errorf("nothing may follow host:port")
-		}
-		if err != nil {
+	default:
+		if err := checkRemotePort(p.Port); err != nil {
 			add("power.port", "power.port %q: want rfc2217://host:port or tcp://host:port of a port server: %v", p.Port, err)
 		}
 	}
