@@ -35,8 +35,8 @@ import (
 // per process: the worker's is its bench's, through PCSCLITE_CSOCK_NAME).
 // The parent hands scenarios out one at a time (jobQueue: by the last
 // record's durations when there is one), and keeps the results in the
-// order a serial run has them; each result arrives scrubbed, evidence and all, as the
-// worker's rig made it.
+// order a serial run has them; each result arrives scrubbed, evidence and
+// all, as the worker's rig made it.
 
 func init() { register(newBenchWorkerCmd) }
 

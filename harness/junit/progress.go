@@ -1,6 +1,7 @@
 package junit
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/xml"
 	"errors"
@@ -53,7 +54,7 @@ func (p *Progress) Write(path, suite string, rs []verdict.Result) error {
 		return fmt.Errorf("%s: %w", path, errors.New("junit: no suite element to put the cases in"))
 	}
 	return p.write(path, func(w io.Writer) error {
-		var buf bytes.Buffer
+		buf := bufio.NewWriterSize(w, 64<<10)
 		buf.Write(skel.Bytes()[:at])
 		buf.WriteByte('>')
 		for _, c := range done {
@@ -62,8 +63,7 @@ func (p *Progress) Write(path, suite string, rs []verdict.Result) error {
 		}
 		buf.WriteString("\n  </testsuite>")
 		buf.Write(skel.Bytes()[at+len(suiteClose):])
-		_, err := w.Write(buf.Bytes())
-		return err
+		return buf.Flush()
 	})
 }
 

@@ -22,8 +22,8 @@ type Progress struct {
 
 // Write writes the record of run with results rs to path (atomically, as
 // WriteFile, but not synced to disk: it survives poshil killed, not a
-// power loss; the final record is WriteFile's). Results are scrubbed in place when first encoded, as
-// WriteFile scrubs them.
+// power loss; the final record is WriteFile's). Results are scrubbed in
+// place when first encoded, as WriteFile scrubs them.
 func (p *Progress) Write(path string, run Run, rs []verdict.Result) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -23,9 +23,10 @@ func (r *Rig) openWork() error {
 }
 
 // leaseBench takes the bench's resources for the rig's life (see package
-// lease): its card slot, its reader on this pcscd, its serial devices
-// (a SCPI supply's too), a relay's GPIO pin and fixed listen ports. With Options.Wait 0 a held bench is a bench error
-// at once ("bench busy, held by pid N"); otherwise it waits that long.
+// lease): its card slot, its reader on this pcscd, its serial devices (a
+// SCPI supply's too), a relay's GPIO pin and fixed listen ports. With
+// Options.Wait 0 a held bench is a bench error at once ("bench busy, held
+// by pid N"); otherwise it waits that long.
 func (r *Rig) leaseBench(ctx context.Context) error {
 	keys, err := benchKeys(ctx, r.Bench)
 	if err != nil {
